@@ -1,0 +1,119 @@
+"""Input shapes for the accounts API. Domain rules live in the services; these only describe fields."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rest_framework import serializers
+
+from panel.accounts.choices import ContactUsage
+from panel.accounts.models import Account, ApiToken, Contact, User
+from panel.accounts.selectors import account_list
+from panel.core.models import is_staff_user
+
+CONTACT_FIELDS = ["name", "email", "phone", "address", "city", "postal_code", "country", "usages"]
+
+
+class ContactInlineSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    usages = serializers.ListField(
+        child=serializers.ChoiceField(choices=ContactUsage.choices), allow_empty=True, required=False
+    )
+
+    class Meta:
+        model = Contact
+        fields: ClassVar[list[str]] = ["id", *CONTACT_FIELDS]
+
+
+class ContactSerializer(ContactInlineSerializer):
+    account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.none(), required=False)
+
+    class Meta:
+        model = Contact
+        fields: ClassVar[list[str]] = ["id", "account", *CONTACT_FIELDS, "created_at", "updated_at"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # A customer naming another account's id gets "object does not exist", exactly as for a missing one.
+            self.fields["account"].queryset = account_list(actor=request.user)  # type: ignore[attr-defined]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        request = self.context.get("request")
+        if self.instance is None and "account" not in attrs and request is not None:
+            if is_staff_user(request.user):
+                raise serializers.ValidationError({"account": "Staff must say which account the contact is for."})
+            attrs["account"] = request.user.account
+        return attrs
+
+
+class AccountSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    contacts = ContactInlineSerializer(many=True, required=False)
+
+    class Meta:
+        model = Account
+        fields: ClassVar[list[str]] = [
+            "id",
+            "handle",
+            "name",
+            "type",
+            "language",
+            "is_active",
+            "comments",
+            "contacts",
+            "created_at",
+            "updated_at",
+            "deleted_at",
+        ]
+        read_only_fields: ClassVar[list[str]] = ["is_active", "created_at", "updated_at", "deleted_at"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is None and not attrs.get("contacts"):
+            raise serializers.ValidationError({"contacts": "An account needs at least one emergency contact."})
+        if self.instance is not None and "contacts" in attrs:
+            raise serializers.ValidationError({"contacts": "Change contacts through /api/contacts/."})
+        return attrs
+
+
+class AccountSummarySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Account
+        fields: ClassVar[list[str]] = ["id", "handle", "name", "type", "language", "is_active"]
+
+
+class MeSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    role = serializers.CharField(read_only=True)
+    account = AccountSummarySerializer(read_only=True)
+
+    class Meta:
+        model = User
+        fields: ClassVar[list[str]] = ["id", "username", "email", "first_name", "last_name", "role", "account"]
+        read_only_fields: ClassVar[list[str]] = fields
+
+
+class AccountUserSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+
+    class Meta:
+        model = User
+        fields: ClassVar[list[str]] = ["id", "username", "email", "password"]
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = ApiToken
+        fields: ClassVar[list[str]] = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields: ClassVar[list[str]] = ["prefix", "created_at", "last_used_at", "revoked_at"]
+
+
+class NewApiTokenSerializer(ApiTokenSerializer):
+    key = serializers.CharField(read_only=True, help_text="Shown once; store it now.")
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields: ClassVar[list[str]] = [*ApiTokenSerializer.Meta.fields, "key"]
+
+
+class ObtainTokenSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    name = serializers.CharField(max_length=100, default="api")

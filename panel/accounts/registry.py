@@ -1,0 +1,67 @@
+"""Extension points other apps plug into, so accounts never import them.
+
+- disabling/enabling an account cascades to every service app that registered a hook;
+- deleting an account asks every registered guard whether something (e.g. invoices) must be kept;
+- the emergency-contact rule asks every registered source whether a mail domain is hosted by us.
+
+Hooks run inside the caller's transaction: if one raises, the whole change is rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+
+if TYPE_CHECKING:
+    from panel.accounts.models import Account, User
+
+AccountHook = Callable[["Account", "User | None"], None]
+DeleteGuard = Callable[["Account"], "str | None"]
+MailDomainSource = Callable[[str], bool]
+
+
+@dataclass
+class AccountRegistry:
+    disable_hooks: list[AccountHook] = field(default_factory=list)
+    enable_hooks: list[AccountHook] = field(default_factory=list)
+    delete_guards: list[DeleteGuard] = field(default_factory=list)
+    mail_domain_sources: list[MailDomainSource] = field(default_factory=list)
+
+
+registry = AccountRegistry()
+
+
+def on_account_disable(hook: AccountHook) -> AccountHook:
+    """Register `hook(account, actor)` to suspend an app's services when an account is disabled."""
+    registry.disable_hooks.append(hook)
+    return hook
+
+
+def on_account_enable(hook: AccountHook) -> AccountHook:
+    """Register `hook(account, actor)` to restore an app's services when an account is enabled again."""
+    registry.enable_hooks.append(hook)
+    return hook
+
+
+def account_delete_guard(guard: DeleteGuard) -> DeleteGuard:
+    """Register `guard(account)` returning why the account must be kept (soft-deleted), or None."""
+    registry.delete_guards.append(guard)
+    return guard
+
+
+def own_mail_domain_source(source: MailDomainSource) -> MailDomainSource:
+    """Register `source(domain)` answering whether our own mail servers host that domain."""
+    registry.mail_domain_sources.append(source)
+    return source
+
+
+def is_own_mail_domain(domain: str) -> bool:
+    domain = domain.lower().rstrip(".")
+    for own in settings.BATON_OWN_MAIL_DOMAINS:
+        own = own.lower().rstrip(".")
+        if domain == own or domain.endswith(f".{own}"):
+            return True
+    return any(source(domain) for source in registry.mail_domain_sources)

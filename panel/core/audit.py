@@ -1,0 +1,68 @@
+"""Writing the audit log. Every service function that changes data calls `record_change`."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+from panel.core.middleware import current_request_id
+from panel.core.models import ObjectChange
+
+if TYPE_CHECKING:
+    from panel.accounts.models import User
+
+# Field names never copied into the audit log, whatever the model: secrets stay out of it.
+_SECRET_FIELDS = frozenset({"password", "key_hash", "password_hash"})
+
+
+def snapshot(obj: models.Model) -> dict[str, Any]:
+    """A JSON-ready copy of an object's concrete fields, without secrets."""
+    excluded = _SECRET_FIELDS | set(getattr(obj, "audit_exclude", ()))
+    data = {
+        field.attname: getattr(obj, field.attname)
+        for field in obj._meta.concrete_fields
+        if field.name not in excluded and field.attname not in excluded
+    }
+    loaded: dict[str, Any] = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    return loaded
+
+
+def _account_ref(obj: models.Model) -> int | None:
+    """The id of the account owning `obj`, following the model's `tenant_path`."""
+    path = getattr(obj, "tenant_path", None)
+    if path is None:
+        return None
+    value: Any = obj
+    for part in path.split("__"):
+        value = getattr(value, part, None)
+        if value is None:
+            return None
+    if isinstance(value, models.Model):
+        value = value.pk
+    return int(value)
+
+
+def record_change(
+    *,
+    actor: User | None,
+    action: str,
+    obj: models.Model,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> ObjectChange:
+    return ObjectChange.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_repr=str(actor) if actor is not None else "system",
+        action=action,
+        content_type=ContentType.objects.get_for_model(obj, for_concrete_model=True),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        account_ref=_account_ref(obj),
+        before=before,
+        after=after,
+        request_id=current_request_id(),
+    )

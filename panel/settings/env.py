@@ -1,0 +1,104 @@
+"""Reading configuration from the environment.
+
+Settings come from environment variables (twelve-factor style) so one code base runs as the embedded demo,
+in CI and in production without editing files.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(os.environ.get("BATON_VAR_DIR", BASE_DIR / "var"))
+
+_ENGINES = {
+    "sqlite": "django.db.backends.sqlite3",
+    "postgres": "django.db.backends.postgresql",
+    "postgresql": "django.db.backends.postgresql",
+}
+
+
+class ConfigurationError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def parse_database_url(url: str) -> dict[str, Any]:
+    """Turn `sqlite:///path` or `postgres://user:pass@host:port/name?opt=v` into a DATABASES entry."""
+    parts = urlsplit(url)
+    engine = _ENGINES.get(parts.scheme)
+    if engine is None:
+        raise ConfigurationError(f"DATABASE_URL: unsupported scheme {parts.scheme!r}")
+    if parts.scheme == "sqlite":
+        # sqlite:///relative/path and sqlite:////absolute/path, as dj-database-url reads them.
+        path = unquote(parts.path[1:]) if parts.path.startswith("/") else unquote(parts.path)
+        return {"ENGINE": engine, "NAME": path or ":memory:", "OPTIONS": {"timeout": 20}}
+    return {
+        "ENGINE": engine,
+        "NAME": unquote(parts.path.lstrip("/")),
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(parts.port or ""),
+        "OPTIONS": dict(parse_qsl(parts.query)),
+        "CONN_MAX_AGE": 60,
+    }
+
+
+def database_from_env() -> dict[str, Any]:
+    default = f"sqlite:///{VAR_DIR / 'baton.sqlite3'}"
+    return parse_database_url(os.environ.get("DATABASE_URL", default))
+
+
+def huey_from_env(*, immediate: bool) -> dict[str, Any]:
+    """Huey on SQLite under var/ by default; REDIS_URL switches to Redis for several workers and machines."""
+    consumer = {"workers": int(os.environ.get("HUEY_WORKERS", "2")), "worker_type": "thread"}
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_url:
+        return {
+            "name": "baton",
+            "huey_class": "huey.RedisHuey",
+            "url": redis_url,
+            "immediate": immediate,
+            "consumer": consumer,
+        }
+    filename = os.environ.get("HUEY_SQLITE", str(VAR_DIR / "huey.sqlite3"))
+    return {
+        "name": "baton",
+        "huey_class": "huey.SqliteHuey",
+        "filename": filename,
+        "immediate": immediate,
+        "consumer": consumer,
+    }
+
+
+def generated_secret_key() -> str:
+    """A development secret kept in var/ so sessions survive restarts; production must set SECRET_KEY."""
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # the web process and the worker start together; the first one wins
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(50))
+    return key_file.read_text().strip()

@@ -1,0 +1,143 @@
+"""Who may do what, endpoint by endpoint: anonymous, customer A (owner), customer B (other tenant), staff.
+
+Every refused call must also leave the data exactly as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from panel.accounts.models import Account, ApiToken, Contact, User
+from panel.accounts.services import token_create
+from tests.conftest import token_client
+from tests.factories import ContactFactory, make_account, make_customer, make_staff
+
+pytestmark = pytest.mark.django_db
+
+ACTORS = ("anon", "customer_a", "customer_b", "staff")
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    method: str
+    path: str
+    expect: tuple[int, int, int, int]  # status for anon, customer_a, customer_b, staff
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+CONTACT_BODY = {"name": "New", "email": "new@elsewhere.org", "usages": ["technical"], "account": "{account_a}"}
+ACCOUNT_BODY = {
+    "handle": "dave",
+    "name": "Dave",
+    "contacts": [{"name": "D", "email": "d@elsewhere.org", "usages": ["emergency"]}],
+}
+CASES = [
+    Case("contacts-list", "get", "/api/contacts/", (401, 200, 200, 200)),
+    Case("contacts-retrieve", "get", "/api/contacts/{contact_a}/", (401, 200, 404, 200)),
+    Case("contacts-create", "post", "/api/contacts/", (401, 201, 400, 201), CONTACT_BODY),
+    Case("contacts-update", "patch", "/api/contacts/{contact_a}/", (401, 200, 404, 200), {"name": "Renamed"}),
+    Case("contacts-replace", "put", "/api/contacts/{contact_a}/", (401, 200, 404, 200), CONTACT_BODY),
+    Case("contacts-delete", "delete", "/api/contacts/{contact_a}/", (401, 204, 404, 204)),
+    Case("accounts-list", "get", "/api/accounts/", (401, 403, 403, 200)),
+    Case("accounts-retrieve", "get", "/api/accounts/{account_a}/", (401, 403, 403, 200)),
+    Case("accounts-create", "post", "/api/accounts/", (401, 403, 403, 201), ACCOUNT_BODY),
+    Case("accounts-update", "patch", "/api/accounts/{account_a}/", (401, 403, 403, 200), {"name": "Renamed"}),
+    Case("accounts-delete", "delete", "/api/accounts/{account_a}/", (401, 403, 403, 204)),
+    Case("accounts-disable", "post", "/api/accounts/{account_a}/disable/", (401, 403, 403, 200)),
+    Case("accounts-enable", "post", "/api/accounts/{account_a}/enable/", (401, 403, 403, 200)),
+    Case(
+        "accounts-users",
+        "post",
+        "/api/accounts/{account_a}/users/",
+        (401, 403, 403, 201),
+        {"username": "newbie", "password": "long-enough-pass-1"},
+    ),
+    Case("me", "get", "/api/me/", (401, 200, 200, 200)),
+    Case("tokens-list", "get", "/api/tokens/", (401, 200, 200, 200)),
+    Case("tokens-retrieve", "get", "/api/tokens/{token_a}/", (401, 200, 404, 404)),
+    Case("tokens-create", "post", "/api/tokens/", (401, 201, 201, 201), {"name": "ci"}),
+    Case("tokens-revoke", "delete", "/api/tokens/{token_a}/", (401, 204, 404, 404)),
+]
+
+
+@dataclass
+class World:
+    clients: dict[str, APIClient]
+    ids: dict[str, int]
+    account_a: Account
+    account_b: Account
+
+
+@pytest.fixture
+def world() -> World:
+    account_a, account_b = make_account("alice"), make_account("bob")
+    users = {"customer_a": make_customer(account_a), "customer_b": make_customer(account_b), "staff": make_staff()}
+    ContactFactory(account=account_b)
+    contact_a = ContactFactory(account=account_a)  # not the emergency contact, so it may be deleted
+    token_a, _ = token_create(user=users["customer_a"], name="a's script", actor=None)
+    clients = {name: token_client(user) for name, user in users.items()}
+    clients["anon"] = APIClient()
+    return World(
+        clients, {"account_a": account_a.pk, "contact_a": contact_a.pk, "token_a": token_a.pk}, account_a, account_b
+    )
+
+
+def fingerprint() -> tuple[Any, ...]:
+    """Everything the endpoints above could change."""
+    return (
+        list(
+            Contact.objects.order_by("pk").values_list(
+                "pk", "account_id", "name", "email", "is_emergency", "is_technical"
+            )
+        ),
+        list(Account.objects.order_by("pk").values_list("pk", "handle", "name", "is_active", "deleted_at")),
+        list(User.objects.order_by("pk").values_list("pk", "username", "is_active")),
+        list(ApiToken.objects.order_by("pk").values_list("pk", "name", "revoked_at")),
+    )
+
+
+def fill(value: Any, ids: dict[str, int]) -> Any:
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        return ids[value[1:-1]]
+    return value
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_tenancy_matrix(world: World, case: Case, actor: str) -> None:
+    expected = case.expect[ACTORS.index(actor)]
+    path = case.path.format(**world.ids)
+    body = {key: fill(value, world.ids) for key, value in case.body.items()}
+    before = fingerprint()
+
+    response = getattr(world.clients[actor], case.method)(path, body, format="json")
+
+    assert response.status_code == expected, (case.name, actor, getattr(response, "data", None))
+    if expected >= 400:
+        assert fingerprint() == before, f"{case.name} refused for {actor} but changed data"
+
+
+@pytest.mark.parametrize("actor", ["customer_a", "customer_b"])
+def test_customers_list_only_their_own_contacts(world: World, actor: str) -> None:
+    own = world.account_a if actor == "customer_a" else world.account_b
+    rows = world.clients[actor].get("/api/contacts/").data["results"]
+    assert rows, "a customer sees at least its own contacts"
+    assert {row["account"] for row in rows} == {own.pk}
+    assert {row["id"] for row in rows} == set(own.contacts.values_list("pk", flat=True))
+
+
+def test_staff_lists_every_contact(world: World) -> None:
+    rows = world.clients["staff"].get("/api/contacts/?page_size=500").data["results"]
+    assert {row["id"] for row in rows} == set(Contact.objects.values_list("pk", flat=True))
+
+
+def test_customer_filtering_by_another_account_finds_nothing(world: World) -> None:
+    response = world.clients["customer_a"].get(f"/api/contacts/?account={world.account_b.pk}")
+    assert response.status_code == 200
+    assert response.data["count"] == 0
+    assert response.data["results"] == []
