@@ -11,6 +11,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/", include("panel.accounts.api.urls")),
+    path("api/", include("panel.servers.api.urls")),
+    path("api/", include("panel.provisioning.api.urls")),
+    path("api/", include("panel.dns.api.urls")),
     path("api-auth/", include("rest_framework.urls", namespace="rest_framework")),
     path("", include("panel.portal.urls")),
 ]

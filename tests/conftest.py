@@ -4,11 +4,13 @@ from collections.abc import Iterator
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from panel.accounts.models import Account, User
 from panel.accounts.services import token_create
-from tests.factories import make_account, make_customer, make_staff
+from panel.servers.models import Placement, Server
+from tests.factories import host_key, make_account, make_customer, make_staff
 
 
 @pytest.fixture(autouse=True)
@@ -70,3 +72,37 @@ def client_a(customer_a: User) -> APIClient:
 @pytest.fixture
 def client_b(customer_b: User) -> APIClient:
     return token_client(customer_b)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_state(tmp_path_factory: pytest.TempPathFactory, settings: object) -> None:
+    """Every test gets its own desired-state repository and run directory."""
+    base = tmp_path_factory.mktemp("state")
+    settings.BATON_DESIRED_STATE_DIR = str(base / "desired-state")  # type: ignore[attr-defined]
+    settings.BATON_RUN_DIR = str(base / "runs")  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def dns_servers(db: None) -> tuple[Server, Server]:
+    """A primary placed by default for every account, and one secondary. Not reachable: for tests that fake
+    the runner or never run."""
+    primary = Server.objects.create(
+        name="ns1",
+        address="127.0.0.1",
+        ssh_port=2201,
+        roles=["dns-primary"],
+        service_address="10.88.0.2",
+        host_key=host_key(1),
+        host_key_confirmed_at=timezone.now(),
+    )
+    secondary = Server.objects.create(
+        name="ns2",
+        address="127.0.0.1",
+        ssh_port=2202,
+        roles=["dns-secondary"],
+        service_address="10.88.0.3",
+        host_key=host_key(2),
+        host_key_confirmed_at=timezone.now(),
+    )
+    Placement.objects.create(role="dns-primary", server=primary)
+    return primary, secondary

@@ -7,9 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from panel.accounts.selectors import contact_list
+from panel.dns.selectors import zone_list
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    contacts = contact_list(actor=request.user)
-    return render(request, "portal/home.html", {"contacts": contacts})
+    context = {"contacts": contact_list(actor=request.user), "zones": zone_list(actor=request.user)[:200]}
+    return render(request, "portal/home.html", context)

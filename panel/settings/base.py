@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
-from panel.settings.env import BASE_DIR, VAR_DIR, database_from_env, env_list, huey_from_env  # noqa: F401
+from panel.settings.env import BASE_DIR, VAR_DIR, database_from_env, env_bool, env_list, huey_from_env  # noqa: F401
 
 DEBUG = False
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
@@ -23,6 +24,9 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "panel.core",
     "panel.accounts",
+    "panel.servers",
+    "panel.provisioning",
+    "panel.dns",
     "panel.portal",
 ]
 
@@ -107,13 +111,54 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ServerRoleEnum": "panel.servers.choices.ServerRole",
+        "UserRoleEnum": "panel.accounts.choices.UserRole",
+        "AccountTypeEnum": "panel.accounts.choices.AccountType",
+        "RecordTypeEnum": "panel.dns.choices.RecordType",
+        "RunStatusEnum": "panel.provisioning.choices.RunStatus",
+        "EventStatusEnum": "panel.provisioning.choices.EventStatus",
+        "ChangeSetStateEnum": "panel.provisioning.choices.ChangeSetState",
+        "ApplyStateEnum": "panel.provisioning.choices.ApplyState",
+    },
 }
 
 HUEY = huey_from_env(immediate=False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "baton@localhost")
 
 # Domains whose mail is served by this panel's own mail servers. An emergency contact on one of these
 # could not be reached when those servers are down. The mail app adds the domains it hosts at run time.
 BATON_OWN_MAIL_DOMAINS = env_list("BATON_OWN_MAIL_DOMAINS", [])
+
+# Provisioning ---------------------------------------------------------------------------------------------
+# The controller's SSH private key: outside the repository, never stored in the database, never logged.
+BATON_SSH_KEY = os.environ.get("BATON_SSH_KEY", str(Path.home() / ".ssh" / "baton_ed25519"))
+# Git repository of the desired state (host_vars), one commit per applied change set.
+BATON_DESIRED_STATE_DIR = os.environ.get("BATON_DESIRED_STATE_DIR", str(VAR_DIR / "desired-state"))
+# Where each run's private data directory is created (and removed afterwards).
+BATON_RUN_DIR = os.environ.get("BATON_RUN_DIR", str(VAR_DIR / "runs"))
+# A run longer than this is stopped and counts as a timeout (retried with backoff).
+BATON_RUN_TIMEOUT = int(os.environ.get("BATON_RUN_TIMEOUT", "600"))
+# The per-server lock is a lease renewed while a run goes on; a dead worker's lease expires after this.
+BATON_LEASE_SECONDS = int(os.environ.get("BATON_LEASE_SECONDS", "60"))
+# Changes arriving within this many seconds of each other are applied by one run.
+BATON_PROVISIONING_DEBOUNCE = float(os.environ.get("BATON_PROVISIONING_DEBOUNCE", "0.3"))
+# Unreachable servers and timeouts are retried this many times, waiting base * 2**attempt seconds.
+BATON_RETRY_LIMIT = int(os.environ.get("BATON_RETRY_LIMIT", "6"))
+BATON_RETRY_BASE_SECONDS = float(os.environ.get("BATON_RETRY_BASE_SECONDS", "10"))
+# Run playbooks with the mitogen strategy when mitogen is installed (several times faster than plain SSH).
+BATON_ANSIBLE_MITOGEN = env_bool("BATON_ANSIBLE_MITOGEN", True)
+# How often every server and service is checked for drift (a cron expression's minute and hour fields).
+BATON_DRIFT_MINUTE = os.environ.get("BATON_DRIFT_MINUTE", "17")
+BATON_DRIFT_HOUR = os.environ.get("BATON_DRIFT_HOUR", "*")
+
+# DNS ----------------------------------------------------------------------------------------------------
+# Name servers every zone delegates to (NS records at the apex; the first one is the SOA's primary name).
+BATON_DNS_NAMESERVERS = env_list("BATON_DNS_NAMESERVERS", ["ns1.baton.invalid.", "ns2.baton.invalid."])
+# The SOA's responsible mailbox, in zone-file form (hostmaster@example.net -> hostmaster.example.net.).
+BATON_DNS_HOSTMASTER = os.environ.get("BATON_DNS_HOSTMASTER", "hostmaster.baton.invalid.")
+# Records every new zone starts with, besides NS; "{zone}" is replaced by the zone name.
+BATON_DNS_DEFAULT_RECORDS: list[dict[str, str]] = []
 
 LOGGING = {
     "version": 1,

@@ -49,7 +49,10 @@ def parse_database_url(url: str) -> dict[str, Any]:
     if parts.scheme == "sqlite":
         # sqlite:///relative/path and sqlite:////absolute/path, as dj-database-url reads them.
         path = unquote(parts.path[1:]) if parts.path.startswith("/") else unquote(parts.path)
-        return {"ENGINE": engine, "NAME": path or ":memory:", "OPTIONS": {"timeout": 20}}
+        # The web process and the Huey worker write concurrently: IMMEDIATE transactions take the write lock
+        # up front (a deferred one fails at once when it cannot upgrade), and WAL lets readers go on meanwhile.
+        options = {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+        return {"ENGINE": engine, "NAME": path or ":memory:", "OPTIONS": options}
     return {
         "ENGINE": engine,
         "NAME": unquote(parts.path.lstrip("/")),
@@ -69,7 +72,15 @@ def database_from_env() -> dict[str, Any]:
 
 def huey_from_env(*, immediate: bool) -> dict[str, Any]:
     """Huey on SQLite under var/ by default; REDIS_URL switches to Redis for several workers and machines."""
-    consumer = {"workers": int(os.environ.get("HUEY_WORKERS", "2")), "worker_type": "thread"}
+    # An idle consumer backs off between polls of the queue (Huey's default: up to 10 s), and that wait is
+    # added to the latency of the next change; polling at least once a second costs next to nothing.
+    consumer = {
+        "workers": int(os.environ.get("HUEY_WORKERS", "2")),
+        "worker_type": "thread",
+        "initial_delay": 0.05,
+        "backoff": 1.1,
+        "max_delay": 1.0,
+    }
     redis_url = os.environ.get("REDIS_URL")
     if redis_url:
         return {

@@ -1,11 +1,19 @@
-"""Test runs: SQLite unless DATABASE_URL says otherwise, Huey in immediate mode, fast hashing."""
+"""Test runs: SQLite unless DATABASE_URL says otherwise, Huey in immediate mode, fast hashing.
+
+The end-to-end tests run real Huey workers as separate processes with these settings and
+BATON_HUEY_IMMEDIATE=0, sharing the test database and a test-only Huey file.
+"""
+
+import os
 
 from panel.settings.base import *  # noqa: F403
-from panel.settings.env import huey_from_env
+from panel.settings.env import VAR_DIR, env_bool, huey_from_env
 
 SECRET_KEY = "test-only-not-secret"
 DEBUG = False
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests create many users; the production hasher would dominate their run time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-HUEY = huey_from_env(immediate=True)
+os.environ.setdefault("HUEY_SQLITE", str(VAR_DIR / "huey-test.sqlite3"))
+HUEY = huey_from_env(immediate=env_bool("BATON_HUEY_IMMEDIATE", True))
+BATON_PROVISIONING_DEBOUNCE = 0.0

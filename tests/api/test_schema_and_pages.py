@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from panel.accounts.models import Account, User
+from panel.dns.services import zone_create
 from tests.factories import PASSWORD, ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,10 +32,12 @@ def test_api_docs_page_works_offline(client: Client) -> None:
     assert "cdn.jsdelivr" not in html and "unpkg.com" not in html  # assets come from the sidecar package
 
 
-def test_customer_portal_login_and_home_shows_only_own_contacts(
-    client: Client, customer_a: User, account_b: Account
+def test_customer_portal_login_and_home_shows_only_own_objects(
+    client: Client, customer_a: User, account_a: Account, account_b: Account, dns_servers: object
 ) -> None:
     ContactFactory(account=account_b, name="Bob's secret contact")
+    zone_create(account=account_a, name="alice-portal.example", actor=None)
+    zone_create(account=account_b, name="bob-secret.example", actor=None)
     assert client.get("/").status_code == 302
     response = client.post("/login/", {"username": customer_a.username, "password": PASSWORD})
     assert response.status_code == 302
@@ -42,6 +45,8 @@ def test_customer_portal_login_and_home_shows_only_own_contacts(
     assert "Account alice" in page
     assert "emergency@alice-home.org" in page
     assert "secret contact" not in page
+    assert "alice-portal.example" in page and "Pending" in page
+    assert "bob-secret.example" not in page
 
 
 def test_staff_admin_lists_accounts(client: Client, staff: User, account_a: Account) -> None:

@@ -36,3 +36,11 @@ class ContactFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Contact {n}")
     email = factory.Sequence(lambda n: f"contact{n}@customer-mail.org")
     is_technical = True
+
+
+def host_key(seed: int = 1) -> str:
+    """A well-formed ed25519 public host key line (the key itself is made up)."""
+    import base64
+
+    blob = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + bytes([seed % 256]) * 32
+    return f"ssh-ed25519 {base64.b64encode(blob).decode()}"

@@ -1,0 +1,82 @@
+"""Attach a local test server to the demo as its DNS primary and give the demo customer a zone.
+
+Reads the connection details `python -m tests.hosts start NAME -p 53` wrote. Idempotent: a restarted test
+server (new ports, new host key) is updated, its key confirmed, and the demo zone converged onto it again.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from panel.accounts.models import Account
+from panel.dns.models import Zone
+from panel.dns.services import record_create, zone_create
+from panel.provisioning.services import request
+from panel.servers.choices import ServerRole
+from panel.servers.hostkeys import fingerprint
+from panel.servers.models import Server
+from panel.servers.services import (
+    placement_set,
+    server_confirm_host_key,
+    server_register,
+    server_rescan_host_key,
+    server_update,
+)
+
+DEMO_ZONE = "demo.example"
+DEMO_RECORDS = [
+    {"name": "www", "type": "A", "value": "192.0.2.80"},
+    {"name": "@", "type": "MX", "value": "10 mail"},
+    {"name": "mail", "type": "A", "value": "192.0.2.25"},
+    {"name": "@", "type": "TXT", "value": "v=spf1 mx -all"},
+]
+
+
+class Command(BaseCommand):
+    help = "Register a local test server as the demo's DNS primary and seed the demo zone."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("host_json", type=Path, help="the JSON written by `python -m tests.hosts start`")
+
+    def handle(self, *args: Any, host_json: Path, **options: Any) -> None:
+        host = json.loads(host_json.read_text())
+        server = self._server(host)
+        placement_set(role=ServerRole.DNS_PRIMARY, server=server, actor=None)
+        account = Account.objects.get(handle="demo")
+        zone = Zone.objects.filter(name=DEMO_ZONE).first()
+        if zone is None:
+            zone, _ = zone_create(account=account, name=DEMO_ZONE, actor=None)
+            for record in DEMO_RECORDS:
+                record_create(zone=zone, name=record["name"], type=record["type"], value=record["value"], actor=None)
+        else:
+            request(server=server, service="dns", objects=(), actor=None)  # a fresh server: converge it fully
+        port = host["ports"]["53"]
+        self.stdout.write(
+            f"\nDNS test server {server.name} (SSH on 127.0.0.1:{server.ssh_port}) serves the demo zone:\n"
+            f"  dig @127.0.0.1 -p {port} www.{DEMO_ZONE}\n"
+            f"Change a record in the panel or the API and ask again: it answers within seconds.\n"
+        )
+
+    def _server(self, host: dict[str, Any]) -> Server:
+        server = Server.objects.filter(name=host["name"]).first()
+        if server is None:
+            server = server_register(
+                name=host["name"],
+                address="127.0.0.1",
+                ssh_port=host["ssh_port"],
+                roles=[ServerRole.DNS_PRIMARY],
+                service_address=host["address"] or None,
+                host_key=host["host_key"],
+                actor=None,
+            )
+        else:
+            server = server_update(
+                server=server, ssh_port=host["ssh_port"], service_address=host["address"] or None, actor=None
+            )
+            server = server_rescan_host_key(server=server, actor=None)
+        # The demo trusts the key the test-host tool read from the container it just started.
+        return server_confirm_host_key(server=server, fingerprint=fingerprint(host["host_key"]), actor=None)

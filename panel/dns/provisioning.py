@@ -1,0 +1,117 @@
+"""How the provisioning engine reads DNS state from the database and settles zones and records after a run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from panel.dns.models import Record, Zone
+from panel.provisioning import registry
+from panel.provisioning.choices import ApplyState
+from panel.provisioning.hostvars.dns import DnsServerData, RecordData, SoaData, ZoneData, render
+from panel.provisioning.models import OPEN_STATES, ChangeSetItem
+from panel.servers.choices import ServerRole
+from panel.servers.models import Server
+from panel.servers.selectors import servers_with_role
+
+if TYPE_CHECKING:
+    from django.db.models import Model
+
+SERVICE = "dns"
+
+
+def _zone_data(zone: Zone) -> ZoneData:
+    return ZoneData(
+        name=zone.name,
+        serial=zone.serial,
+        ttl=zone.ttl,
+        absent=zone.pending_delete,
+        soa=SoaData(
+            mname=zone.soa_mname,
+            rname=zone.soa_rname,
+            refresh=zone.soa_refresh,
+            retry=zone.soa_retry,
+            expire=zone.soa_expire,
+            minimum=zone.soa_minimum,
+        ),
+        records=tuple(
+            RecordData(name=r.name, type=r.type, value=r.value, ttl=r.ttl)
+            for r in zone.records.all()
+            if not r.pending_delete
+        ),
+    )
+
+
+def load(server: Server) -> DnsServerData:
+    """The full DNS state of one server: its own zones if it is a primary, every zone if a secondary."""
+    if server.has_role(ServerRole.DNS_PRIMARY):
+        zones = Zone.objects.filter(primary=server).prefetch_related(Prefetch("records", queryset=Record.objects.all()))
+        secondaries = tuple(s.reachable_address for s in servers_with_role(ServerRole.DNS_SECONDARY) if s != server)
+        return DnsServerData(role="primary", zones=tuple(_zone_data(z) for z in zones), secondaries=secondaries)
+    primaries = tuple(s.reachable_address for s in servers_with_role(ServerRole.DNS_PRIMARY))
+    zones = Zone.objects.all()
+    return DnsServerData(
+        role="secondary",
+        primaries=primaries,
+        zones=tuple(
+            ZoneData(name=z.name, serial=z.serial, ttl=z.ttl, absent=z.pending_delete, soa=SoaData("", "", 0, 0, 0, 0))
+            for z in zones
+        ),
+    )
+
+
+def lock(server: Server) -> None:
+    """The zones this server renders, locked in a stable order (the DNS services lock a zone the same way)."""
+    list(Zone.objects.select_for_update().filter(primary=server).order_by("pk").values_list("pk", flat=True))
+
+
+def _still_open(model: type[Model], object_id: str, finished_items: Sequence[ChangeSetItem]) -> bool:
+    """Whether another change set that has not finished yet still covers the object (e.g. the secondary)."""
+    finished = {item.change_set_id for item in finished_items}
+    return (
+        ChangeSetItem.objects.filter(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id=object_id,
+            change_set__state__in=OPEN_STATES,
+        )
+        .exclude(change_set_id__in=finished)
+        .exists()
+    )
+
+
+def settle(items: Sequence[ChangeSetItem], success: bool, error: str) -> None:
+    now = timezone.now()
+    for model in (Record, Zone):  # records first: deleting a zone deletes its records
+        content_type = ContentType.objects.get_for_model(model)
+        ids = [item.object_id for item in items if item.content_type_id == content_type.id]
+        for obj in model.objects.filter(pk__in=ids):
+            if not success:
+                model.objects.filter(pk=obj.pk).update(apply_state=ApplyState.FAILED, apply_error=error[:5000])
+            elif not _still_open(model, str(obj.pk), items):
+                if obj.pending_delete:
+                    obj.delete()
+                else:
+                    model.objects.filter(pk=obj.pk).update(
+                        apply_state=ApplyState.APPLIED, apply_error="", applied_at=now
+                    )
+
+
+SPEC = registry.register(
+    registry.ServiceSpec(
+        name=SERVICE,
+        playbook="dns.yml",
+        server_roles=(ServerRole.DNS_PRIMARY, ServerRole.DNS_SECONDARY),
+        load=load,
+        render=render,  # type: ignore[arg-type]
+        settle=settle,
+        full_tags=("bind9",),
+        targeted_tags=("bind9:zones", "bind9:config"),
+        scope_var="bind9__host_only_zones",
+        argument_specs=("bind9",),
+        lock=lock,
+    )
+)

@@ -1,0 +1,236 @@
+"""Every write to zones and records. Each one marks what it touched pending and asks the provisioning engine
+to converge the zone's primary and every DNS secondary; the change set returned is what clients poll."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, models, transaction
+
+from panel.accounts.models import Account, User
+from panel.core.audit import record_change, snapshot
+from panel.core.choices import ChangeAction
+from panel.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
+from panel.core.models import is_staff_user
+from panel.dns import validators
+from panel.dns.models import Record, Zone
+from panel.provisioning import services as provisioning
+from panel.provisioning.choices import ApplyState
+from panel.provisioning.models import ChangeSet
+from panel.servers.choices import ServerRole
+from panel.servers.models import Server
+from panel.servers.selectors import server_for, servers_with_role
+
+SERVICE = "dns"
+ZONE_EDITABLE = ("ttl", "soa_refresh", "soa_retry", "soa_expire", "soa_minimum")
+_SOA_BOUNDS = {
+    "ttl": (60, 604800),
+    "soa_refresh": (300, 604800),
+    "soa_retry": (60, 604800),
+    "soa_expire": (86400, 4838400),
+    "soa_minimum": (60, 86400),
+}
+
+
+def _field_error(error: DjangoValidationError, field: str) -> ApplicationError:
+    if hasattr(error, "error_dict"):
+        return ValidationFailed.from_django(error)
+    return ValidationFailed(" ".join(error.messages), field=field, code=error.code or "invalid")
+
+
+def _require_account_access(actor: User | None, account: Account) -> None:
+    if actor is not None and not is_staff_user(actor) and actor.account_id != account.pk:
+        raise NotFound("No such account.", field="account")
+
+
+def next_serial(current: int, today: date) -> int:
+    """YYYYMMDDnn: today's first serial, or one more than the current one if that is already higher."""
+    return max(current + 1, int(today.strftime("%Y%m%d")) * 100)
+
+
+def _servers_of(zone: Zone) -> list[Server]:
+    return [zone.primary, *(s for s in servers_with_role(ServerRole.DNS_SECONDARY) if s.pk != zone.primary_id)]
+
+
+def _converge(zone: Zone, objects: list[models.Model], actor: User | None) -> ChangeSet:
+    """Bump the serial (once per change set: changes joining a pending one share its bump), mark the objects
+    pending and request a run on every server of the zone. Returns the primary's change set."""
+    already_pending = provisioning.is_pending(server=zone.primary, service=SERVICE, obj=zone)
+    if not already_pending:
+        zone.serial = next_serial(zone.serial, date.today())
+        Zone.objects.filter(pk=zone.pk).update(serial=zone.serial)
+    for obj in [zone, *objects]:
+        type(obj)._default_manager.filter(pk=obj.pk).update(apply_state=ApplyState.PENDING, apply_error="")
+    targets = [(obj, zone.name) for obj in [zone, *objects]]
+    change_sets = [
+        provisioning.request(server=server, service=SERVICE, objects=targets, actor=actor)
+        for server in _servers_of(zone)
+    ]
+    return change_sets[0]
+
+
+# Zones ---------------------------------------------------------------------------------------------------
+
+
+def _check_name_free(name: str) -> None:
+    """A name belongs to one zone only: no zone may be inside another or contain another."""
+    parents = [name.split(".", i)[-1] for i in range(1, name.count("."))]
+    clash = Zone.objects.filter(models.Q(name=name) | models.Q(name__in=parents) | models.Q(name__endswith=f".{name}"))
+    existing = clash.first()
+    if existing is not None:
+        raise Conflict(
+            f"'{name}' is already served here as part of the zone '{existing.name}'.", field="name", code="taken"
+        )
+
+
+def _default_records(zone: Zone) -> list[Record]:
+    records = [Record(zone=zone, name="@", type="NS", value=ns) for ns in settings.BATON_DNS_NAMESERVERS]
+    records += [
+        Record(zone=zone, name=r["name"], type=r["type"], value=r["value"].format(zone=zone.name))
+        for r in settings.BATON_DNS_DEFAULT_RECORDS
+    ]
+    return records
+
+
+@transaction.atomic
+def zone_create(*, account: Account, name: str, actor: User | None) -> tuple[Zone, ChangeSet]:
+    _require_account_access(actor, account)
+    try:
+        name = validators.normalize_zone_name(name)
+    except DjangoValidationError as error:
+        raise _field_error(error, "name") from error
+    _check_name_free(name)
+    primary = server_for(account=account, role=ServerRole.DNS_PRIMARY)
+    if primary is None:
+        raise Conflict("No DNS server is set up for this account yet; ask support.", code="no_server")
+    nameservers = settings.BATON_DNS_NAMESERVERS
+    zone = Zone(
+        name=name,
+        account=account,
+        primary=primary,
+        serial=next_serial(0, date.today()) - 1,
+        soa_mname=nameservers[0] if nameservers else f"ns.{name}.",
+        soa_rname=settings.BATON_DNS_HOSTMASTER,
+    )
+    try:
+        with transaction.atomic():
+            zone.save()
+    except IntegrityError as error:
+        raise Conflict(f"'{name}' is already taken.", field="name", code="taken") from error
+    records = Record.objects.bulk_create(_default_records(zone))
+    record_change(actor=actor, action=ChangeAction.CREATE, obj=zone, after=snapshot(zone))
+    return zone, _converge(zone, list(records), actor)
+
+
+@transaction.atomic
+def zone_update(*, zone: Zone, actor: User | None, **changes: Any) -> tuple[Zone, ChangeSet]:
+    _require_account_access(actor, zone.account)
+    zone = Zone.objects.select_for_update().get(pk=zone.pk)
+    if zone.pending_delete:
+        raise Conflict("This zone is being deleted.", code="deleted")
+    for field in changes:
+        if field not in ZONE_EDITABLE:
+            raise ValidationFailed(f"'{field}' cannot be changed.", field=field)
+    for field, value in changes.items():
+        low, high = _SOA_BOUNDS[field]
+        if not isinstance(value, int) or not low <= value <= high:
+            raise ValidationFailed(f"Must be a whole number of seconds from {low} to {high}.", field=field)
+    before = snapshot(zone)
+    for field, value in changes.items():
+        setattr(zone, field, value)
+    zone.save()
+    record_change(actor=actor, action=ChangeAction.UPDATE, obj=zone, before=before, after=snapshot(zone))
+    return zone, _converge(zone, [], actor)
+
+
+@transaction.atomic
+def zone_delete(*, zone: Zone, actor: User | None) -> ChangeSet:
+    """The zone stays, marked for deletion, until every server has dropped it."""
+    _require_account_access(actor, zone.account)
+    zone = Zone.objects.select_for_update().get(pk=zone.pk)
+    record_change(actor=actor, action=ChangeAction.DELETE, obj=zone, before=snapshot(zone))
+    zone.pending_delete = True
+    zone.save(update_fields=["pending_delete", "updated_at"])
+    return _converge(zone, [], actor)
+
+
+# Records -------------------------------------------------------------------------------------------------
+
+
+def _normalized(zone: Zone, name: str, rtype: str, value: str, ttl: int | None) -> tuple[str, str, str, int | None]:
+    if rtype not in validators.RECORD_TYPES:
+        raise ValidationFailed(f"Unknown record type '{rtype}'.", field="type", code="unknown_type")
+    try:
+        name = validators.normalize_record_name(name, zone.name)
+    except DjangoValidationError as error:
+        raise _field_error(error, "name") from error
+    try:
+        value = validators.normalize_record_value(rtype, value, zone=zone.name)
+    except DjangoValidationError as error:
+        raise _field_error(error, "value") from error
+    if ttl is not None:
+        try:
+            ttl = validators.validate_ttl(ttl)
+        except DjangoValidationError as error:
+            raise _field_error(error, "ttl") from error
+    return name, rtype, value, ttl
+
+
+def _check_set(zone: Zone, candidate: tuple[str, str, str], *, replacing: Record | None = None) -> None:
+    others = zone.records.filter(pending_delete=False)
+    if replacing is not None:
+        others = others.exclude(pk=replacing.pk)
+    try:
+        validators.check_record_set([*others.values_list("name", "type", "value"), candidate])
+    except DjangoValidationError as error:
+        raise _field_error(error, "value") from error
+
+
+def _editable_zone(zone: Zone, actor: User | None) -> Zone:
+    _require_account_access(actor, zone.account)
+    zone = Zone.objects.select_for_update().get(pk=zone.pk)
+    if zone.pending_delete:
+        raise Conflict("This zone is being deleted.", code="deleted")
+    return zone
+
+
+@transaction.atomic
+def record_create(
+    *, zone: Zone, type: str, value: str, name: str = "@", ttl: int | None = None, actor: User | None
+) -> tuple[Record, ChangeSet]:
+    zone = _editable_zone(zone, actor)
+    name, type, value, ttl = _normalized(zone, name, type, value, ttl)
+    _check_set(zone, (name, type, value))
+    record = Record.objects.create(zone=zone, name=name, type=type, value=value, ttl=ttl)
+    record_change(actor=actor, action=ChangeAction.CREATE, obj=record, after=snapshot(record))
+    return record, _converge(zone, [record], actor)
+
+
+@transaction.atomic
+def record_update(*, record: Record, actor: User | None, **changes: Any) -> tuple[Record, ChangeSet]:
+    zone = _editable_zone(record.zone, actor)
+    record = Record.objects.select_for_update().get(pk=record.pk)
+    if record.pending_delete:
+        raise Conflict("This record is being deleted.", code="deleted")
+    unknown = sorted(set(changes) - {"name", "type", "value", "ttl"})
+    if unknown:
+        raise ValidationFailed(f"'{unknown[0]}' cannot be changed.", field=unknown[0])
+    before = snapshot(record)
+    merged = {"name": record.name, "type": record.type, "value": record.value, "ttl": record.ttl, **changes}
+    name, rtype, value, ttl = _normalized(zone, merged["name"], merged["type"], merged["value"], merged["ttl"])
+    _check_set(zone, (name, rtype, value), replacing=record)
+    record.name, record.type, record.value, record.ttl = name, rtype, value, ttl
+    record.save()
+    record_change(actor=actor, action=ChangeAction.UPDATE, obj=record, before=before, after=snapshot(record))
+    return record, _converge(zone, [record], actor)
+
+
+@transaction.atomic
+def record_delete(*, record: Record, actor: User | None) -> ChangeSet:
+    zone = _editable_zone(record.zone, actor)
+    record_change(actor=actor, action=ChangeAction.DELETE, obj=record, before=snapshot(record))
+    Record.objects.filter(pk=record.pk).update(pending_delete=True)
+    return _converge(zone, [record], actor)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ProvisioningConfig(AppConfig):
+    name = "panel.provisioning"
+    label = "provisioning"
+    verbose_name = "Provisioning"

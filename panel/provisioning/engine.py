@@ -1,0 +1,328 @@
+"""From a change set to a converged server: claim it, render the desired state, run, record, settle.
+
+Called by the Huey task (tasks.py) and by the management commands. One run at a time per server (see
+locks.py); change sets of a server are taken oldest first, and every run renders the full desired state of
+the service on that server, so retries and reorderings converge to the same result.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from panel.provisioning import desired_state, hostvars, locks, notify, registry
+from panel.provisioning.choices import ChangeSetState, RunKind, RunStatus
+from panel.provisioning.models import ChangeSet, Run, RunEvent
+from panel.provisioning.runner import RunRequest, RunResult, Target, execute
+from panel.servers.models import Server
+
+log = logging.getLogger(__name__)
+_RETRYABLE = {RunStatus.UNREACHABLE, RunStatus.TIMEOUT}
+
+
+class InvalidTransition(RuntimeError):
+    pass
+
+
+def set_state(change_set: ChangeSet, state: str, **fields: Any) -> None:
+    """The only way a change set changes state: the transition table in models.TRANSITIONS is the law."""
+    if not change_set.can_become(state):
+        raise InvalidTransition(f"change set #{change_set.pk}: {change_set.state} -> {state} is not allowed")
+    change_set.state = state
+    for name, value in fields.items():
+        setattr(change_set, name, value)
+    change_set.save(update_fields=["state", *fields])
+
+
+def target_of(server: Server) -> Target:
+    return Target(
+        name=server.name,
+        address=server.address,
+        port=server.ssh_port,
+        user=server.ssh_user,
+        host_key=server.host_key,
+        groups=tuple(server.inventory_groups) or ("ungrouped",),
+    )
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    digest: str
+
+
+def render(server: Server, service: str) -> Rendered:
+    spec = registry.get(service)
+    text = hostvars.dump(spec.render(spec.load(server)))
+    return Rendered(text=text, digest=hostvars.digest(text))
+
+
+def _claim(server_id: int, service: str) -> tuple[ChangeSet, Rendered] | None:
+    """Take the next runnable change set and render the desired state in the same transaction.
+
+    The service's `lock` takes the rows its renderer reads (the DNS zones of the server), which its own
+    service functions lock before joining a change set: a change either lands in this render or waits and
+    opens the next change set. Nothing slips between the two (e.g. a record rendered under a serial that the
+    next run would reuse).
+    """
+    now = timezone.now()
+    spec = registry.get(service)
+    with transaction.atomic():
+        server = Server.objects.get(pk=server_id)
+        spec.lock(server)
+        change_set = (
+            ChangeSet.objects.select_for_update()
+            .filter(server_id=server_id, service=service)
+            .filter(Q(state=ChangeSetState.PENDING) | Q(state=ChangeSetState.RETRYING, next_attempt_at__lte=now))
+            .order_by("created_at", "pk")
+            .first()
+        )
+        if change_set is None:
+            return None
+        set_state(
+            change_set,
+            ChangeSetState.RUNNING,
+            started_at=now,
+            attempts=change_set.attempts + 1,
+            lease_expires_at=now + timedelta(seconds=settings.BATON_LEASE_SECONDS),
+        )
+        return change_set, render(server, service)
+
+
+def process(server_id: int, service: str) -> bool:
+    """Run every runnable change set of `service` on the server. False when another worker holds the server."""
+    holder = locks.new_holder()
+    if not locks.acquire(server_id, holder):
+        return False
+    try:
+        while (claimed := _claim(server_id, service)) is not None:
+            try:
+                apply_change_set(*claimed, holder=holder)
+            except Exception as error:  # never leave a claimed change set running because of a bug or an outage
+                log.exception("change set #%s could not be applied", claimed[0].pk)
+                _give_up(claimed[0], f"The change could not be applied: {error!r}")
+    finally:
+        locks.release(server_id, holder)
+    return True
+
+
+def _targeting(change_set: ChangeSet) -> tuple[tuple[str, ...], dict[str, Any], list[str]]:
+    """Narrowest tags and "only these" vars covering the change set's items, or a full run."""
+    spec = registry.get(change_set.service)
+    scopes = sorted({item.scope for item in change_set.items.all()})
+    if not change_set.full_run and spec.scope_var and spec.targeted_tags and scopes and "" not in scopes:
+        return spec.targeted_tags, {spec.scope_var: scopes}, scopes
+    return spec.full_tags, {}, []
+
+
+def _heartbeat(change_set: ChangeSet, holder: str) -> None:
+    locks.renew(change_set.server_id, holder)
+    ChangeSet.objects.filter(pk=change_set.pk, state=ChangeSetState.RUNNING).update(
+        lease_expires_at=timezone.now() + timedelta(seconds=settings.BATON_LEASE_SECONDS)
+    )
+
+
+def _author(change_set: ChangeSet) -> tuple[str, str]:
+    user = change_set.requested_by
+    if user is None:
+        return "Baton system", "baton@localhost"
+    return (user.get_full_name() or user.username), (user.email or f"{user.username}@baton.invalid")
+
+
+def _commit_desired_state(change_set: ChangeSet, rendered: Rendered, name: str, email: str) -> None:
+    """The history is a record, not a gate: a git problem is logged and the change still goes out."""
+    message = (
+        f"{change_set.service}@{change_set.server.name}: change set #{change_set.pk} "
+        f"({change_set.items.count()} objects)"
+    )
+    try:
+        desired_state.commit(
+            change_set.server.name,
+            change_set.service,
+            rendered.text,
+            message=message,
+            author_name=name,
+            author_email=email,
+        )
+    except Exception:
+        log.exception("could not record the desired state of change set #%s in git", change_set.pk)
+
+
+def apply_change_set(change_set: ChangeSet, rendered: Rendered, *, holder: str) -> Run:
+    server = change_set.server
+    tags, extravars, only = _targeting(change_set)
+    spec = registry.get(change_set.service)
+    previous = desired_state.read(server.name, change_set.service)
+    name, email = _author(change_set)
+    _commit_desired_state(change_set, rendered, name, email)
+    run = Run.objects.create(
+        change_set=change_set,
+        server=server,
+        service=change_set.service,
+        kind=RunKind.APPLY,
+        ident=f"cs{change_set.pk}-{change_set.attempts}-{timezone.now():%Y%m%d%H%M%S%f}",
+        playbook=spec.playbook,
+        tags=",".join(tags),
+        only=only,
+        vars_hash=rendered.digest,
+        vars_diff=desired_state.unified_diff(previous, rendered.text, f"{change_set.service}.yml"),
+    )
+    request = RunRequest(
+        target=target_of(server),
+        service=change_set.service,
+        playbook=spec.playbook,
+        host_vars=rendered.text,
+        tags=tags,
+        extravars=extravars,
+        ident=run.ident,
+    )
+    try:
+        if server.host_key_confirmed_at is None or not server.host_key:
+            result = _refused(f"The SSH host key of {server} is not confirmed by staff yet; confirm it, then retry.")
+        else:
+            result = execute(request, heartbeat=lambda: _heartbeat(change_set, holder))
+    except Exception as error:  # the runner itself broke: record it, never leave the change set running
+        log.exception("run %s crashed", run.ident)
+        result = _refused(repr(error))
+    _record(run, result)
+    _settle(change_set, run, result)
+    return run
+
+
+def _give_up(change_set: ChangeSet, error: str) -> None:
+    change_set.refresh_from_db()
+    if change_set.state != ChangeSetState.RUNNING:
+        return
+    with transaction.atomic():
+        set_state(change_set, ChangeSetState.FAILED, finished_at=timezone.now(), error=error, lease_expires_at=None)
+        registry.get(change_set.service).settle(list(change_set.items.all()), False, error)
+
+
+def _refused(reason: str) -> RunResult:
+    return RunResult(status=RunStatus.ERROR, rc=None, stats={}, events=[], error=reason, duration=0.0)
+
+
+def _record(run: Run, result: RunResult) -> None:
+    RunEvent.objects.bulk_create(
+        [
+            RunEvent(
+                run=run,
+                seq=e.seq,
+                task=e.task,
+                host=e.host,
+                item=e.item,
+                status=e.status,
+                message=e.message,
+                stdout=e.stdout,
+                stderr=e.stderr,
+                diff=e.diff,
+                duration=e.duration,
+            )
+            for e in result.events
+        ],
+        batch_size=500,
+    )
+    run.status = result.status
+    run.stats = result.stats
+    run.error = result.error
+    run.duration = result.duration
+    run.finished_at = timezone.now()
+    run.drift = any(e.changed for e in result.events) if run.kind != RunKind.APPLY else None
+    run.save(update_fields=["status", "stats", "error", "duration", "finished_at", "drift"])
+
+
+def _settle(change_set: ChangeSet, run: Run, result: RunResult) -> None:
+    spec = registry.get(change_set.service)
+    now = timezone.now()
+    items = list(change_set.items.all())
+    with transaction.atomic():
+        if result.status == RunStatus.SUCCESSFUL:
+            set_state(change_set, ChangeSetState.APPLIED, finished_at=now, error="", lease_expires_at=None)
+            spec.settle(items, True, "")
+            return
+        if result.status in _RETRYABLE and change_set.attempts < settings.BATON_RETRY_LIMIT:
+            delay = settings.BATON_RETRY_BASE_SECONDS * 2 ** (change_set.attempts - 1)
+            set_state(
+                change_set,
+                ChangeSetState.RETRYING,
+                next_attempt_at=now + timedelta(seconds=delay),
+                error=result.error,
+                lease_expires_at=None,
+            )
+            from panel.provisioning.tasks import schedule_processing
+
+            transaction.on_commit(lambda: schedule_processing(change_set.server_id, change_set.service, delay=delay))
+            return
+        set_state(change_set, ChangeSetState.FAILED, finished_at=now, error=result.error, lease_expires_at=None)
+        spec.settle(items, False, result.error)
+        transaction.on_commit(lambda: notify.staff_of_failure(change_set, run))
+
+
+def check(server: Server, service: str, *, kind: str) -> Run:
+    """A check-mode + diff run of the current desired state: a plan (what an apply would change) or a drift
+    check (what differs on the server). Changes nothing on the server nor in the desired-state history."""
+    holder = locks.new_holder()
+    if not locks.acquire(server.pk, holder):
+        raise locks.ServerBusy(f"{server} is running another change; try again in a moment.")
+    try:
+        if server.host_key_confirmed_at is None or not server.host_key:
+            raise locks.ServerBusy(f"The SSH host key of {server} is not confirmed by staff yet.")
+        spec = registry.get(service)
+        rendered = render(server, service)
+        previous = desired_state.read(server.name, service)
+        run = Run.objects.create(
+            server=server,
+            service=service,
+            kind=kind,
+            playbook=spec.playbook,
+            ident=f"{kind}-{server.pk}-{timezone.now():%Y%m%d%H%M%S%f}",
+            tags=",".join(spec.full_tags),
+            vars_hash=rendered.digest,
+            vars_diff=desired_state.unified_diff(previous, rendered.text, f"{service}.yml"),
+        )
+        request = RunRequest(
+            target=target_of(server),
+            service=service,
+            playbook=spec.playbook,
+            host_vars=rendered.text,
+            tags=spec.full_tags,
+            check=True,
+            ident=run.ident,
+        )
+
+        def heartbeat() -> None:
+            locks.renew(server.pk, holder)
+
+        result = execute(request, heartbeat=heartbeat)
+        _record(run, result)
+        return run
+    finally:
+        locks.release(server.pk, holder)
+
+
+def reap_abandoned() -> list[int]:
+    """Change sets whose worker died mid-run (lease expired) go back to be run again."""
+    now = timezone.now()
+    reaped = []
+    stale = ChangeSet.objects.filter(state=ChangeSetState.RUNNING, lease_expires_at__lt=now)
+    for change_set in stale:
+        with transaction.atomic():
+            change_set = ChangeSet.objects.select_for_update().get(pk=change_set.pk)
+            if change_set.state != ChangeSetState.RUNNING:
+                continue
+            set_state(
+                change_set,
+                ChangeSetState.RETRYING,
+                next_attempt_at=now,
+                lease_expires_at=None,
+                error="The worker running this change set stopped; it is run again.",
+            )
+            reaped.append(change_set.pk)
+    return reaped

@@ -1,0 +1,280 @@
+"""Running a playbook against one server with ansible-runner. The only module that imports ansible_runner.
+
+Each run gets a fresh private data directory (mode 0700) holding the inventory, the known_hosts line of the
+server's pinned host key and the host_vars of this run; it is deleted afterwards. The controller's SSH key
+stays where settings point and is never copied. `suppress_env_files` and a unique ident keep runner from
+reusing the command line or the events of an earlier run (a plan must never turn the next apply into a
+dry run).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ansible_runner
+from django.conf import settings
+
+from panel.provisioning.choices import EventStatus, RunStatus
+from panel.provisioning.desired_state import write_atomically
+
+_EVENT_STATUS = {
+    "runner_on_ok": EventStatus.OK,
+    "runner_on_failed": EventStatus.FAILED,
+    "runner_on_skipped": EventStatus.SKIPPED,
+    "runner_on_unreachable": EventStatus.UNREACHABLE,
+    "runner_item_on_ok": EventStatus.OK,
+    "runner_item_on_failed": EventStatus.FAILED,
+    "runner_item_on_skipped": EventStatus.SKIPPED,
+}
+_MAX_TEXT = 20_000
+
+
+@dataclass(frozen=True)
+class Target:
+    """How to reach the server (plain data, no model instance)."""
+
+    name: str
+    address: str
+    port: int
+    user: str
+    host_key: str
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    target: Target
+    service: str
+    playbook: str
+    host_vars: str
+    tags: tuple[str, ...] = ()
+    extravars: dict[str, Any] = field(default_factory=dict)
+    check: bool = False
+    ident: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+@dataclass
+class EventRecord:
+    seq: int
+    task: str
+    host: str
+    item: str
+    status: str
+    message: str
+    stdout: str
+    stderr: str
+    diff: str
+    duration: float | None
+    changed: bool
+
+
+@dataclass
+class RunResult:
+    status: str
+    rc: int | None
+    stats: dict[str, Any]
+    events: list[EventRecord]
+    error: str
+    duration: float
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text[:_MAX_TEXT]
+
+
+def _diff_text(res: dict[str, Any]) -> str:
+    """Unified diffs from a task result's `diff` (list of before/after dicts, or prepared text)."""
+    from panel.provisioning.desired_state import unified_diff
+
+    diffs = res.get("diff") or []
+    if isinstance(diffs, dict):
+        diffs = [diffs]
+    parts = []
+    for diff in diffs:
+        if not isinstance(diff, dict):
+            continue
+        if "prepared" in diff:
+            parts.append(str(diff["prepared"]))
+        elif "before" in diff or "after" in diff:
+            before = diff.get("before") if isinstance(diff.get("before"), str) else json.dumps(diff.get("before"))
+            after = diff.get("after") if isinstance(diff.get("after"), str) else json.dumps(diff.get("after"))
+            name = str(diff.get("before_header") or diff.get("after_header") or "file")
+            parts.append(unified_diff(before or "", after or "", name))
+    return _text("".join(parts))
+
+
+def event_record(seq: int, event: dict[str, Any]) -> EventRecord | None:
+    status = _EVENT_STATUS.get(event.get("event", ""))
+    if status is None:
+        return None
+    data = event.get("event_data", {})
+    res = data.get("res") or {}
+    if not isinstance(res, dict):
+        res = {"msg": str(res)}
+    changed = bool(res.get("changed"))
+    if status == EventStatus.OK and changed:
+        status = EventStatus.CHANGED
+    item = res.get("_ansible_item_label", res.get("item", "")) if event["event"].startswith("runner_item") else ""
+    return EventRecord(
+        seq=seq,
+        task=_text(data.get("task", ""))[:300],
+        host=str(data.get("host", ""))[:100],
+        item=_text(item)[:300],
+        status=status,
+        message=_text(res.get("msg", "")),
+        stdout=_text(res.get("stdout")),
+        stderr=_text(res.get("stderr")),
+        diff=_diff_text(res),
+        duration=data.get("duration"),
+        changed=changed,
+    )
+
+
+def _inventory(target: Target) -> dict[str, Any]:
+    host = {"ansible_host": target.address, "ansible_port": target.port, "ansible_user": target.user}
+    return {"all": {"children": {group: {"hosts": {target.name: host}} for group in target.groups}}}
+
+
+def _known_hosts_line(target: Target) -> str:
+    address = target.address if target.port == 22 else f"[{target.address}]:{target.port}"
+    return f"{address} {target.host_key}\n"
+
+
+def _prepare(request: RunRequest) -> Path:
+    runs = Path(settings.BATON_RUN_DIR)
+    runs.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private = Path(tempfile.mkdtemp(prefix="baton-run-", dir=runs))
+    os.chmod(private, 0o700)
+    inventory = private / "inventory"
+    inventory.mkdir()
+    (inventory / "hosts.json").write_text(json.dumps(_inventory(request.target)))
+    write_atomically(inventory / "host_vars" / request.target.name / f"{request.service}.yml", request.host_vars)
+    (private / "known_hosts").write_text(_known_hosts_line(request.target))
+    return private
+
+
+def _strategy() -> dict[str, str]:
+    """Mitogen runs a play in a fraction of the time of plain SSH; used when installed and not switched off."""
+    if not settings.BATON_ANSIBLE_MITOGEN:
+        return {}
+    try:
+        import ansible_mitogen
+    except ImportError:
+        return {}
+    plugins = Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"
+    return {"ANSIBLE_STRATEGY_PLUGINS": str(plugins), "ANSIBLE_STRATEGY": "mitogen_linear"}
+
+
+def _envvars(private: Path) -> dict[str, str]:
+    repo = Path(settings.BASE_DIR)
+    ssh_args = (
+        f"-o UserKnownHostsFile={private / 'known_hosts'} -o StrictHostKeyChecking=yes "
+        "-o ControlMaster=auto -o ControlPersist=120s -o PreferredAuthentications=publickey"
+    )
+    return {
+        "ANSIBLE_CONFIG": str(repo / "ansible.cfg"),
+        "ANSIBLE_ROLES_PATH": str(repo / "roles"),
+        "ANSIBLE_COLLECTIONS_PATH": str(repo / "collections"),
+        "ANSIBLE_PRIVATE_KEY_FILE": str(settings.BATON_SSH_KEY),
+        "ANSIBLE_HOST_KEY_CHECKING": "True",
+        "ANSIBLE_SSH_ARGS": ssh_args,
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_RETRY_FILES_ENABLED": "False",
+        # ansible-playbook lives beside this interpreter (the project's virtualenv), which may not be on PATH.
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        **_strategy(),
+    }
+
+
+def execute(request: RunRequest, *, heartbeat: Callable[[], None] | None = None) -> RunResult:
+    """Run the service's playbook limited to the target. Blocks until the run ends or times out."""
+    private = _prepare(request)
+    events: list[EventRecord] = []
+    stop = threading.Event()
+    if heartbeat is not None:
+
+        def beat() -> None:
+            while not stop.wait(settings.BATON_LEASE_SECONDS / 3):
+                heartbeat()
+
+        threading.Thread(target=beat, daemon=True).start()
+
+    def on_event(event: dict[str, Any]) -> bool:
+        record = event_record(len(events), event)
+        if record is not None:
+            events.append(record)
+        return True  # runner keeps its event files too: its stats are read from them
+
+    started = time.monotonic()
+    try:
+        result = ansible_runner.run(
+            private_data_dir=str(private),
+            project_dir=str(Path(settings.BASE_DIR) / "playbooks"),
+            playbook=request.playbook,
+            inventory=str(private / "inventory"),
+            limit=request.target.name,
+            tags=",".join(request.tags) or None,
+            extravars=request.extravars or None,
+            cmdline="--check --diff" if request.check else None,
+            envvars=_envvars(private),
+            ident=request.ident,
+            suppress_env_files=True,
+            quiet=True,
+            event_handler=on_event,
+            timeout=settings.BATON_RUN_TIMEOUT,
+        )
+        stats = result.stats or {}  # read from the artifacts, so before they are removed
+        error = _error(result.status, events) or ""
+        if result.status != "successful" and not any(e.status == EventStatus.FAILED for e in events):
+            error = f"{error}\n{_tail(result.stdout.read())}".strip()  # e.g. a syntax error before any task
+        return RunResult(
+            status=_status(result.status, stats),
+            rc=result.rc,
+            stats=stats,
+            events=events,
+            error=error,
+            duration=time.monotonic() - started,
+        )
+    finally:
+        stop.set()
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _tail(text: str, lines: int = 30) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])[-_MAX_TEXT:]
+
+
+def _status(runner_status: str, stats: dict[str, Any] | None) -> str:
+    if stats and stats.get("dark"):
+        return RunStatus.UNREACHABLE
+    return {"successful": RunStatus.SUCCESSFUL, "failed": RunStatus.FAILED, "timeout": RunStatus.TIMEOUT}.get(
+        runner_status, RunStatus.ERROR
+    )
+
+
+def _error(runner_status: str, events: list[EventRecord]) -> str:
+    """The failing task's message, with a validator's output (a failed `validate:` only says so in msg)."""
+    for record in events:
+        if record.status in {EventStatus.FAILED, EventStatus.UNREACHABLE}:
+            parts = [
+                f"{record.task}" + (f" [{record.item}]" if record.item else ""),
+                record.message,
+                record.stdout,
+                record.stderr,
+            ]
+            return "\n".join(part for part in parts if part).strip()
+    return "" if runner_status == "successful" else f"ansible-runner ended with status {runner_status}"

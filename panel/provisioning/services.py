@@ -1,0 +1,121 @@
+"""Requesting changes on servers. Domain services call `request()` inside their transaction; the run is
+enqueued only once that transaction commits, so a worker never sees a change that was rolled back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from panel.core.errors import Conflict
+from panel.provisioning import registry
+from panel.provisioning.choices import ChangeSetState
+from panel.provisioning.models import ChangeSet, ChangeSetItem
+
+if TYPE_CHECKING:
+    from panel.accounts.models import User
+    from panel.servers.models import Server
+
+
+def _pending_change_set(server: Server, service: str, actor: User | None) -> ChangeSet:
+    for _ in range(3):
+        existing = (
+            ChangeSet.objects.select_for_update()
+            .filter(server=server, service=service, state=ChangeSetState.PENDING)
+            .first()
+        )
+        if existing is not None:
+            return existing
+        try:
+            with transaction.atomic():
+                return ChangeSet.objects.create(server=server, service=service, requested_by=actor)
+        except IntegrityError:
+            continue  # another request created it between our read and our insert: join that one
+    raise Conflict("Could not open a change set; try again.", code="busy")
+
+
+def _item(change_set: ChangeSet, obj: models.Model, scope: str) -> ChangeSetItem:
+    account_id = getattr(obj, "account_id", None)
+    return ChangeSetItem(
+        change_set=change_set,
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        scope=scope,
+        account_ref=account_id,
+    )
+
+
+@transaction.atomic
+def request(
+    *,
+    server: Server,
+    service: str,
+    objects: Iterable[tuple[models.Model, str]] = (),
+    actor: User | None,
+) -> ChangeSet:
+    """Join (or open) the pending change set of `service` on `server` with `objects` (each with its scope,
+    e.g. its zone name) and have it run after commit. Returns the change set to poll."""
+    registry.get(service)  # fail early on a typo, not in the worker
+    change_set = _pending_change_set(server, service, actor if actor is not None and actor.pk else None)
+    items = [_item(change_set, obj, scope) for obj, scope in objects]
+    if not items and not change_set.full_run:  # nothing named: a converge, which the whole change set becomes
+        change_set.full_run = True
+        change_set.save(update_fields=["full_run"])
+    ChangeSetItem.objects.bulk_create(items, ignore_conflicts=True)
+    from panel.provisioning.tasks import schedule_processing
+
+    transaction.on_commit(lambda: schedule_processing(server.pk, service))
+    return change_set
+
+
+def is_pending(*, server: Server, service: str, obj: models.Model) -> bool:
+    """Whether `obj` already waits in the pending (not yet running) change set of that server and service."""
+    return ChangeSetItem.objects.filter(
+        change_set__server=server,
+        change_set__service=service,
+        change_set__state=ChangeSetState.PENDING,
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=str(obj.pk),
+    ).exists()
+
+
+@transaction.atomic
+def change_set_retry(*, change_set: ChangeSet, actor: User | None) -> ChangeSet:
+    """Request the failed change set's objects again. The vars are rendered afresh from the panel, so objects
+    deleted since are removed from the server as they should be."""
+    if change_set.state != ChangeSetState.FAILED:
+        raise Conflict(f"Only failed change sets can be retried; this one is {change_set.state}.", field="state")
+    pending = _pending_change_set(change_set.server, change_set.service, actor)
+    ChangeSetItem.objects.bulk_create(
+        [
+            ChangeSetItem(
+                change_set=pending,
+                content_type_id=item.content_type_id,
+                object_id=item.object_id,
+                object_repr=item.object_repr,
+                scope=item.scope,
+                account_ref=item.account_ref,
+            )
+            for item in change_set.items.all()
+        ],
+        ignore_conflicts=True,
+    )
+    from panel.provisioning.tasks import schedule_processing
+
+    transaction.on_commit(lambda: schedule_processing(pending.server_id, pending.service))
+    return pending
+
+
+@transaction.atomic
+def change_set_cancel(*, change_set: ChangeSet, actor: User | None) -> ChangeSet:
+    change_set = ChangeSet.objects.select_for_update().get(pk=change_set.pk)
+    if not change_set.can_become(ChangeSetState.CANCELLED):
+        raise Conflict(f"A {change_set.state} change set cannot be cancelled.", field="state")
+    change_set.state = ChangeSetState.CANCELLED
+    change_set.finished_at = timezone.now()
+    change_set.save(update_fields=["state", "finished_at"])
+    return change_set

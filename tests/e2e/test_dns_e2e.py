@@ -1,0 +1,146 @@
+"""DNS from the API down to `dig`: two real name servers registered through the API, a customer's zone
+and records created, changed and deleted through the API, applied by a real Huey worker, and proven with
+real DNS queries against both servers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests import hosts
+from tests.e2e.conftest import Api, Worker, dig, eventually
+from tests.factories import PASSWORD, make_staff
+
+pytestmark = pytest.mark.e2e
+LONG_TXT = "v=DKIM1; k=rsa; p=" + "A" * 300
+
+
+def register(staff: Api, host: hosts.TestHost, role: str) -> dict[str, Any]:
+    server = staff.ok(
+        "POST",
+        "/api/servers/",
+        {
+            "name": host.name,
+            "address": "127.0.0.1",
+            "ssh_port": host.ssh_port,
+            "roles": [role],
+            "service_address": host.address,
+        },
+    )
+    assert server["host_key"] == host.host_key, "the key is read from the server at registration"
+    assert server["host_key_confirmed_at"] is None
+    staff.ok("POST", f"/api/servers/{server['id']}/confirm-host-key/", {"fingerprint": server["host_key_fingerprint"]})
+    return server
+
+
+def set_up(live_server: Any, name_servers: tuple[hosts.TestHost, hosts.TestHost]) -> tuple[Api, Api]:
+    make_staff("e2e-staff")
+    staff = Api(live_server.url).login("e2e-staff", PASSWORD)
+    primary = register(staff, name_servers[0], "dns-primary")
+    register(staff, name_servers[1], "dns-secondary")
+    staff.ok("POST", "/api/placements/", {"role": "dns-primary", "server": primary["id"]})
+    account = staff.ok(
+        "POST",
+        "/api/accounts/",
+        {
+            "handle": "e2e",
+            "name": "E2E Ltd",
+            "contacts": [{"name": "Ops", "email": "ops@e2e-elsewhere.org", "usages": ["emergency"]}],
+        },
+    )
+    staff.ok("POST", f"/api/accounts/{account['id']}/users/", {"username": "e2e-customer", "password": PASSWORD})
+    return staff, Api(live_server.url).login("e2e-customer", PASSWORD)
+
+
+def wait_zone_applied(customer: Api, zone_id: int, timeout: float = 90) -> int:
+    """Wait until every server applied the zone; returns its serial. A secondary gets the data itself by
+    NOTIFY and zone transfer right after, so checks wait for this serial on each server."""
+    eventually(lambda: customer.ok("GET", f"/api/zones/{zone_id}/")["apply_state"], "applied", timeout)
+    return int(customer.ok("GET", f"/api/zones/{zone_id}/")["serial"])
+
+
+def serving(server: hosts.TestHost, zone: str, serial: int) -> None:
+    eventually(lambda: [int(soa.split()[2]) for soa in dig(server, zone, "SOA")], [serial])
+
+
+def test_zone_and_records_through_the_api_answer_on_primary_and_secondary(
+    live_server: Any, start_worker: Callable[[], Worker], name_servers: tuple[hosts.TestHost, hosts.TestHost]
+) -> None:
+    start_worker()
+    staff, customer = set_up(live_server, name_servers)
+    primary, secondary = name_servers
+
+    def applied(change_set: int) -> None:
+        state = customer.wait_applied(change_set)["state"]
+        assert state == "applied", staff.ok("GET", f"/api/changesets/{change_set}/")
+
+    zone = customer.ok("POST", "/api/zones/", {"name": "e2e.example"})
+    for record in [
+        {"name": "www", "type": "A", "value": "192.0.2.80"},
+        {"name": "@", "type": "MX", "value": "10 mail"},
+        {"name": "mail", "type": "A", "value": "192.0.2.25"},
+        {"name": "sel._domainkey", "type": "TXT", "value": LONG_TXT},
+        {"name": "_sip._tcp", "type": "SRV", "value": "10 60 5060 www"},
+        {"name": "@", "type": "CAA", "value": '0 issue "letsencrypt.org"'},
+        {"name": "v6", "type": "AAAA", "value": "2001:db8::80"},
+    ]:
+        customer.ok("POST", "/api/records/", {"zone": zone["id"], **record})
+    applied(zone["change_set"])
+    serial = wait_zone_applied(customer, zone["id"])
+
+    for server in (primary, secondary):
+        serving(server, "e2e.example.", serial)
+        assert dig(server, "www.e2e.example.", "A") == ["192.0.2.80"]
+        assert dig(server, "e2e.example.", "MX") == ["10 mail.e2e.example."]
+        assert dig(server, "v6.e2e.example.", "AAAA") == ["2001:db8::80"]
+        assert dig(server, "_sip._tcp.e2e.example.", "SRV") == ["10 60 5060 www.e2e.example."]
+        assert dig(server, "e2e.example.", "CAA") == ['0 issue "letsencrypt.org"']
+        txt = dig(server, "sel._domainkey.e2e.example.", "TXT")[0]
+        assert "".join(part.strip('"') for part in txt.split('" "')) == LONG_TXT
+
+    (www,) = customer.ok("GET", f"/api/records/?zone={zone['id']}&name=www&type=A")["results"]
+    changed = customer.ok("PATCH", f"/api/records/{www['id']}/", {"value": "192.0.2.81"})
+    applied(changed["change_set"])
+    serial = wait_zone_applied(customer, zone["id"])
+    for server in (primary, secondary):
+        serving(server, "e2e.example.", serial)
+        assert dig(server, "www.e2e.example.", "A") == ["192.0.2.81"]
+
+    deleted = customer.ok("DELETE", f"/api/records/{www['id']}/")
+    applied(deleted["change_set"])
+    serial = wait_zone_applied(customer, zone["id"])
+    for server in (primary, secondary):
+        serving(server, "e2e.example.", serial)
+        assert dig(server, "www.e2e.example.", "A") == []
+    eventually(lambda: customer.call("GET", f"/api/records/{www['id']}/")[0], 404)
+
+    gone = customer.ok("DELETE", f"/api/zones/{zone['id']}/")
+    applied(gone["change_set"])
+    eventually(lambda: customer.call("GET", f"/api/zones/{zone['id']}/")[0], 404, timeout=60)
+    for server in (primary, secondary):
+        eventually(lambda s=server: dig(s, "e2e.example.", "SOA"), [])
+
+
+def test_a_worker_killed_mid_run_does_not_leave_the_change_set_running(
+    live_server: Any, start_worker: Callable[[], Worker], name_servers: tuple[hosts.TestHost, hosts.TestHost]
+) -> None:
+    first = start_worker()
+    _, customer = set_up(live_server, name_servers)
+    zone = customer.ok("POST", "/api/zones/", {"name": "killed.example"})
+    deadline = time.monotonic() + 60
+    while customer.ok("GET", f"/api/changesets/{zone['change_set']}/")["state"] != "running":
+        assert time.monotonic() < deadline, "the worker never started the run"
+        time.sleep(0.05)
+    os.killpg(first.pid, signal.SIGKILL)  # the worker and its ansible-playbook, mid-run
+    first.wait()
+    assert customer.ok("GET", f"/api/changesets/{zone['change_set']}/")["state"] == "running"
+
+    start_worker()
+    final = customer.wait_applied(zone["change_set"], timeout=120)
+    assert final["state"] == "applied" and final["attempts"] >= 2
+    eventually(lambda: dig(name_servers[0], "killed.example.", "NS"), ["ns1.baton.invalid.", "ns2.baton.invalid."])

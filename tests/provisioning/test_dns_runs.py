@@ -1,0 +1,131 @@
+"""The engine against a real name server (the test-host tool): runs, validation failures, plans, retries.
+No Ansible is faked here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import pytest
+from django.utils import timezone
+
+from panel.accounts.models import Account, User
+from panel.dns.models import Record, Zone
+from panel.dns.services import record_create, zone_create
+from panel.provisioning import engine
+from panel.provisioning.choices import RunKind
+from panel.provisioning.models import ChangeSet
+from panel.provisioning.tasks import reap_and_kick
+from panel.servers.models import Placement, Server
+from tests import hosts
+
+pytestmark = pytest.mark.django_db
+NAME = "baton-pytest-dns-runs"
+
+
+@pytest.fixture(scope="module")
+def testhost() -> Iterator[hosts.TestHost]:
+    try:
+        yield hosts.start(NAME, ports=[53])
+    finally:
+        hosts.stop(NAME)
+
+
+@pytest.fixture
+def primary(testhost: hosts.TestHost, settings: object) -> Server:
+    settings.BATON_SSH_KEY = testhost.ssh_key  # type: ignore[attr-defined]
+    settings.BATON_LEASE_SECONDS = 600  # type: ignore[attr-defined]  # no heartbeat thread inside a test transaction
+    server = Server.objects.create(
+        name=NAME,
+        address="127.0.0.1",
+        ssh_port=testhost.ssh_port,
+        roles=["dns-primary"],
+        host_key=testhost.host_key,
+        host_key_confirmed_at=timezone.now(),
+    )
+    Placement.objects.create(role="dns-primary", server=server)
+    return server
+
+
+def ask(host: hosts.TestHost, name: str, rdtype: str) -> tuple[int, list[str]]:
+    response = dns.query.udp(dns.message.make_query(name, rdtype), "127.0.0.1", port=host.ports[53], timeout=3)
+    answers = sorted(
+        r.to_text() for rrset in response.answer for r in rrset if rrset.rdtype == dns.rdatatype.from_text(rdtype)
+    )
+    return response.rcode(), answers
+
+
+def serial(host: hosts.TestHost, zone: str) -> int:
+    return int(ask(host, zone, "SOA")[1][0].split()[2])
+
+
+def converge(server: Server) -> None:
+    assert engine.process(server.pk, "dns")
+
+
+@pytest.fixture
+def zone(primary: Server, account_a: Account, customer_a: User, testhost: hosts.TestHost) -> Zone:
+    zone, _ = zone_create(account=account_a, name="runs.example", actor=customer_a)
+    record_create(zone=zone, name="www", type="A", value="192.0.2.10", actor=customer_a)
+    converge(primary)
+    assert ask(testhost, "www.runs.example.", "A") == (dns.rcode.NOERROR, ["192.0.2.10"])
+    return Zone.objects.get(pk=zone.pk)
+
+
+def test_validation_failure_keeps_the_old_zone_and_marks_the_record_failed(
+    zone: Zone, primary: Server, customer_a: User, testhost: hosts.TestHost
+) -> None:
+    live_serial = serial(testhost, "runs.example.")
+    # Valid for the panel, refused by named-checkzone: an in-zone name server without an address.
+    record, change_set = record_create(zone=zone, name="@", type="NS", value="ns9", actor=customer_a)
+    converge(primary)
+    change_set.refresh_from_db()
+    record.refresh_from_db()
+    assert change_set.state == "failed"
+    assert record.apply_state == "failed"
+    assert "has no address records" in record.apply_error, record.apply_error
+    assert serial(testhost, "runs.example.") == live_serial
+    assert ask(testhost, "www.runs.example.", "A") == (dns.rcode.NOERROR, ["192.0.2.10"])
+    failed_event = change_set.runs.get().events.filter(status="failed").first()
+    assert failed_event is not None and "has no address records" in failed_event.stdout + failed_event.message
+
+
+def test_a_plan_changes_nothing_and_the_apply_after_it_really_applies(
+    zone: Zone, primary: Server, customer_a: User, testhost: hosts.TestHost
+) -> None:
+    record_create(zone=zone, name="mail", type="A", value="192.0.2.25", actor=customer_a)
+    plan = engine.check(primary, "dns", kind=RunKind.PLAN)
+    assert plan.status == "successful" and plan.drift is True
+    assert any("+mail" in event.diff for event in plan.events.all())
+    assert ask(testhost, "mail.runs.example.", "A")[0] == dns.rcode.NXDOMAIN  # the plan changed nothing
+    converge(primary)  # a --check plan must not leave runner settings that turn this into a dry run
+    assert ask(testhost, "mail.runs.example.", "A") == (dns.rcode.NOERROR, ["192.0.2.25"])
+    drift = engine.check(primary, "dns", kind=RunKind.DRIFT)
+    assert drift.status == "successful" and drift.drift is False
+
+
+def test_an_unreachable_server_is_retried_and_converges_when_it_returns(
+    zone: Zone, primary: Server, customer_a: User, testhost: hosts.TestHost, settings: object
+) -> None:
+    settings.BATON_RUN_TIMEOUT = 60  # type: ignore[attr-defined]
+    hosts.podman("stop", "-t", "1", NAME)
+    try:
+        record, change_set = record_create(zone=zone, name="late", type="A", value="192.0.2.77", actor=customer_a)
+        converge(primary)
+        change_set.refresh_from_db()
+        assert change_set.state == "retrying" and change_set.attempts == 1
+        assert change_set.next_attempt_at is not None and change_set.next_attempt_at > timezone.now()
+    finally:
+        hosts.podman("start", NAME)
+        hosts._wait_for_ssh(testhost.ssh_port, 60)
+    # Nobody acts: the worker's periodic kick runs the retry once it is due.
+    ChangeSet.objects.filter(pk=change_set.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    reap_and_kick.call_local()
+    change_set.refresh_from_db()
+    assert change_set.state == "applied" and change_set.attempts == 2
+    assert Record.objects.get(pk=record.pk).apply_state == "applied"
+    assert ask(testhost, "late.runs.example.", "A") == (dns.rcode.NOERROR, ["192.0.2.77"])
