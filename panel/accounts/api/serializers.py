@@ -24,27 +24,40 @@ class ContactInlineSerializer(serializers.ModelSerializer):  # type: ignore[type
         fields: ClassVar[list[str]] = ["id", *CONTACT_FIELDS]
 
 
-class ContactSerializer(ContactInlineSerializer):
-    account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.none(), required=False)
+class AccountOwnedSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """Base of serializers for objects an account owns (contacts, zones, mailboxes...).
 
-    class Meta:
-        model = Contact
-        fields: ClassVar[list[str]] = ["id", "account", *CONTACT_FIELDS, "created_at", "updated_at"]
+    The `account` field offers only the accounts the caller may see, so a customer naming another account's
+    id gets "object does not exist", exactly as for a missing one. A customer's objects go to its own account
+    by default; staff must say which account. An object never moves to another account.
+    """
+
+    account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.none(), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            # A customer naming another account's id gets "object does not exist", exactly as for a missing one.
             self.fields["account"].queryset = account_list(actor=request.user)  # type: ignore[attr-defined]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         request = self.context.get("request")
-        if self.instance is None and "account" not in attrs and request is not None:
+        noun = self.Meta.model._meta.verbose_name  # type: ignore[attr-defined]
+        if self.instance is not None:
+            if "account" in attrs and attrs["account"] != self.instance.account:
+                raise serializers.ValidationError({"account": f"A {noun} cannot move to another account."})
+            attrs.pop("account", None)
+        elif "account" not in attrs and request is not None:
             if is_staff_user(request.user):
-                raise serializers.ValidationError({"account": "Staff must say which account the contact is for."})
+                raise serializers.ValidationError({"account": f"Staff must say which account the {noun} is for."})
             attrs["account"] = request.user.account
         return attrs
+
+
+class ContactSerializer(AccountOwnedSerializer, ContactInlineSerializer):
+    class Meta:
+        model = Contact
+        fields: ClassVar[list[str]] = ["id", "account", *CONTACT_FIELDS, "created_at", "updated_at"]
 
 
 class AccountSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

@@ -7,9 +7,7 @@ from typing import Any, ClassVar
 
 from rest_framework import serializers
 
-from panel.accounts.models import Account
-from panel.accounts.selectors import account_list
-from panel.core.models import is_staff_user
+from panel.accounts.api.serializers import AccountOwnedSerializer
 from panel.dns.choices import RecordType
 from panel.dns.models import Record, Zone
 from panel.dns.selectors import zone_list
@@ -17,8 +15,7 @@ from panel.dns.selectors import zone_list
 APPLY_FIELDS = ["apply_state", "apply_error", "applied_at", "pending_delete"]
 
 
-class ZoneSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
-    account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.none(), required=False)
+class ZoneSerializer(AccountOwnedSerializer):
     primary = serializers.SlugRelatedField(slug_field="name", read_only=True)  # type: ignore[var-annotated]
     record_count = serializers.IntegerField(read_only=True)
 
@@ -45,26 +42,11 @@ class ZoneSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         read_only_fields: ClassVar[list[str]] = ["serial", "soa_mname", "soa_rname", *APPLY_FIELDS]
         extra_kwargs: ClassVar[dict[str, Any]] = {"name": {"validators": []}}  # uniqueness: 409 from the service
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["account"].queryset = account_list(actor=request.user)  # type: ignore[attr-defined]
-
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        request = self.context.get("request")
-        if self.instance is not None:
-            if "name" in attrs and attrs["name"] != self.instance.name:
-                raise serializers.ValidationError({"name": "A zone cannot be renamed; create the new one."})
-            if "account" in attrs and attrs["account"] != self.instance.account:
-                raise serializers.ValidationError({"account": "A zone cannot move to another account."})
-            attrs.pop("name", None)
-            attrs.pop("account", None)
-        elif "account" not in attrs and request is not None:
-            if is_staff_user(request.user):
-                raise serializers.ValidationError({"account": "Staff must say which account the zone is for."})
-            attrs["account"] = request.user.account
-        return attrs
+        # An unchanged name is dropped too: the service takes no name on update.
+        if self.instance is not None and "name" in attrs and attrs.pop("name") != self.instance.name:
+            raise serializers.ValidationError({"name": "A zone cannot be renamed; create the new one."})
+        return super().validate(attrs)
 
 
 class RecordSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
