@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/", include("panel.servers.api.urls")),
     path("api/", include("panel.provisioning.api.urls")),
     path("api/", include("panel.dns.api.urls")),
+    path("api/", include("panel.mail.api.urls")),
     path("api-auth/", include("rest_framework.urls", namespace="rest_framework")),
     path("", include("panel.portal.urls")),
 ]

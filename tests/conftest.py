@@ -106,3 +106,18 @@ def dns_servers(db: None) -> tuple[Server, Server]:
     )
     Placement.objects.create(role="dns-primary", server=primary)
     return primary, secondary
+
+
+@pytest.fixture
+def mail_server(db: None) -> Server:
+    """A mail server placed by default for every account (not reachable: for tests that never run Ansible)."""
+    server = Server.objects.create(
+        name="mx1",
+        address="127.0.0.1",
+        ssh_port=2301,
+        roles=["mail"],
+        host_key=host_key(3),
+        host_key_confirmed_at=timezone.now(),
+    )
+    Placement.objects.create(role="mail", server=server)
+    return server

@@ -5,21 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch
-from django.utils import timezone
 
 from panel.dns.models import Record, Zone
 from panel.provisioning import registry
-from panel.provisioning.choices import ApplyState
 from panel.provisioning.hostvars.dns import DnsServerData, RecordData, SoaData, ZoneData, render
-from panel.provisioning.models import OPEN_STATES, ChangeSetItem
+from panel.provisioning.models import ChangeSetItem
+from panel.provisioning.settle import settle_objects
 from panel.servers.choices import ServerRole
 from panel.servers.models import Server
 from panel.servers.selectors import servers_with_role
 
 if TYPE_CHECKING:
-    from django.db.models import Model
+    pass
 
 SERVICE = "dns"
 
@@ -69,35 +67,8 @@ def lock(server: Server) -> None:
     list(Zone.objects.select_for_update().filter(primary=server).order_by("pk").values_list("pk", flat=True))
 
 
-def _still_open(model: type[Model], object_id: str, finished_items: Sequence[ChangeSetItem]) -> bool:
-    """Whether another change set that has not finished yet still covers the object (e.g. the secondary)."""
-    finished = {item.change_set_id for item in finished_items}
-    return (
-        ChangeSetItem.objects.filter(
-            content_type=ContentType.objects.get_for_model(model),
-            object_id=object_id,
-            change_set__state__in=OPEN_STATES,
-        )
-        .exclude(change_set_id__in=finished)
-        .exists()
-    )
-
-
 def settle(items: Sequence[ChangeSetItem], success: bool, error: str) -> None:
-    now = timezone.now()
-    for model in (Record, Zone):  # records first: deleting a zone deletes its records
-        content_type = ContentType.objects.get_for_model(model)
-        ids = [item.object_id for item in items if item.content_type_id == content_type.id]
-        for obj in model.objects.filter(pk__in=ids):
-            if not success:
-                model.objects.filter(pk=obj.pk).update(apply_state=ApplyState.FAILED, apply_error=error[:5000])
-            elif not _still_open(model, str(obj.pk), items):
-                if obj.pending_delete:
-                    obj.delete()
-                else:
-                    model.objects.filter(pk=obj.pk).update(
-                        apply_state=ApplyState.APPLIED, apply_error="", applied_at=now
-                    )
+    settle_objects((Record, Zone), items, success, error)  # records first: deleting a zone deletes its records
 
 
 SPEC = registry.register(

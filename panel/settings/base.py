@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "panel.servers",
     "panel.provisioning",
     "panel.dns",
+    "panel.mail",
     "panel.portal",
 ]
 
@@ -159,6 +160,10 @@ BATON_DNS_NAMESERVERS = env_list("BATON_DNS_NAMESERVERS", ["ns1.baton.invalid.",
 BATON_DNS_HOSTMASTER = os.environ.get("BATON_DNS_HOSTMASTER", "hostmaster.baton.invalid.")
 # Records every new zone starts with, besides NS; "{zone}" is replaced by the zone name.
 BATON_DNS_DEFAULT_RECORDS: list[dict[str, str]] = []
+
+# Mail -----------------------------------------------------------------------------------------------------
+# The host name MX records of mail domains point to (the mail server's public name), as in a zone file.
+BATON_MAIL_HOSTNAME = os.environ.get("BATON_MAIL_HOSTNAME", "mail.baton.invalid.")
 
 LOGGING = {
     "version": 1,

@@ -16,6 +16,8 @@ from panel.accounts.models import Account, ApiToken, Contact, User
 from panel.accounts.services import token_create
 from panel.dns.models import Record, Zone
 from panel.dns.services import record_create, zone_create
+from panel.mail import services as mail_services
+from panel.mail.models import Address, Mailbox, MailDomain
 from panel.provisioning.models import ChangeSet, ChangeSetItem
 from panel.servers.models import Placement, Server
 from tests.conftest import token_client
@@ -92,6 +94,51 @@ CASES = [
     Case("changesets-retry", "post", "/api/changesets/{change_set_a}/retry/", (401, 403, 403, 409)),
     Case("changesets-plan", "post", "/api/changesets/{change_set_a}/plan/", (401, 403, 403, None)),
     Case("runs-list", "get", "/api/runs/", (401, 403, 403, 200)),
+    Case("maildomains-list", "get", "/api/mail/domains/", (401, 200, 200, 200)),
+    Case("maildomains-retrieve", "get", "/api/mail/domains/{mail_domain_a}/", (401, 200, 404, 200)),
+    Case(
+        "maildomains-create",
+        "post",
+        "/api/mail/domains/",
+        (401, 201, 400, 201),
+        {"name": "newmail.example", "account": "{account_a}"},
+    ),
+    Case("maildomains-delete", "delete", "/api/mail/domains/{mail_domain_a}/", (401, 202, 404, 202)),
+    Case("mailboxes-list", "get", "/api/mail/mailboxes/", (401, 200, 200, 200)),
+    Case("mailboxes-retrieve", "get", "/api/mail/mailboxes/{mailbox_a}/", (401, 200, 404, 200)),
+    Case(
+        "mailboxes-create",
+        "post",
+        "/api/mail/mailboxes/",
+        (401, 201, 400, 201),
+        {"name": "newbox", "password": "long enough password", "account": "{account_a}"},
+    ),
+    Case("mailboxes-update", "patch", "/api/mail/mailboxes/{mailbox_a}/", (401, 200, 404, 200), {"quota_mb": 10}),
+    Case(
+        "mailboxes-password",
+        "post",
+        "/api/mail/mailboxes/{mailbox_a}/set-password/",
+        (401, 202, 404, 202),
+        {"password": "another long password"},
+    ),
+    Case("mailboxes-delete", "delete", "/api/mail/mailboxes/{mailbox_a}/", (401, 202, 404, 202)),
+    Case("addresses-list", "get", "/api/mail/addresses/", (401, 200, 200, 200)),
+    Case("addresses-retrieve", "get", "/api/mail/addresses/{address_a}/", (401, 200, 404, 200)),
+    Case(
+        "addresses-create",
+        "post",
+        "/api/mail/addresses/",
+        (401, 201, 400, 201),
+        {"domain": "{mail_domain_a}", "local_part": "new", "mailboxes": ["{mailbox_a}"]},
+    ),
+    Case(
+        "addresses-update",
+        "patch",
+        "/api/mail/addresses/{address_a}/",
+        (401, 200, 404, 200),
+        {"forwards": ["x@elsewhere.org"]},
+    ),
+    Case("addresses-delete", "delete", "/api/mail/addresses/{address_a}/", (401, 202, 404, 202)),
     Case("servers-list", "get", "/api/servers/", (401, 403, 403, 200)),
     Case("servers-retrieve", "get", "/api/servers/{server}/", (401, 403, 403, 200)),
     Case("servers-update", "patch", "/api/servers/{server}/", (401, 403, 403, 200), {"ssh_port": 2222}),
@@ -130,6 +177,22 @@ def world() -> World:
     ChangeSetItem.objects.filter(change_set=change_set_a).exclude(account_ref=account_a.pk).delete()
     clients = {name: token_client(user) for name, user in users.items()}
     clients["anon"] = APIClient()
+    mail = Server.objects.create(
+        name="mx1",
+        address="127.0.0.1",
+        ssh_port=2301,
+        roles=["mail"],
+        host_key=host_key(3),
+        host_key_confirmed_at=timezone.now(),
+    )
+    Placement.objects.create(role="mail", server=mail)
+    mail_domain_a, _ = mail_services.mail_domain_create(account=account_a, name="alicemail.example", actor=None)
+    mailbox_a, _ = mail_services.mailbox_create(
+        account=account_a, name="alicebox", password="a long password", actor=None
+    )
+    address_a, _ = mail_services.address_create(
+        domain=mail_domain_a, local_part="info", mailboxes=[mailbox_a], actor=None
+    )
     ids = {
         "account_a": account_a.pk,
         "contact_a": contact_a.pk,
@@ -138,6 +201,9 @@ def world() -> World:
         "record_a": record_a.pk,
         "change_set_a": change_set_a.pk,
         "server": primary.pk,
+        "mail_domain_a": mail_domain_a.pk,
+        "mailbox_a": mailbox_a.pk,
+        "address_a": address_a.pk,
     }
     return World(clients, ids, account_a, account_b)
 
@@ -157,10 +223,15 @@ def fingerprint() -> tuple[Any, ...]:
         list(Record.objects.order_by("pk").values_list("pk", "name", "value", "pending_delete")),
         list(ChangeSet.objects.order_by("pk").values_list("pk", "state")),
         list(Server.objects.order_by("pk").values_list("pk", "ssh_port")),
+        list(MailDomain.objects.order_by("pk").values_list("pk", "name", "pending_delete")),
+        list(Mailbox.objects.order_by("pk").values_list("pk", "name", "quota_mb", "password_hash", "pending_delete")),
+        list(Address.objects.order_by("pk").values_list("pk", "local_part", "forwards", "pending_delete")),
     )
 
 
 def fill(value: Any, ids: dict[str, int]) -> Any:
+    if isinstance(value, list):
+        return [fill(item, ids) for item in value]
     if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
         return ids[value[1:-1]]
     return value

@@ -1,0 +1,133 @@
+"""Input shapes of the mail API. Rules live in the services; a password is accepted, never returned."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rest_framework import serializers
+
+from panel.accounts.api.serializers import AccountOwnedSerializer
+from panel.mail.choices import SpamPreset
+from panel.mail.models import Address, Autoresponse, Mailbox, MailDomain
+from panel.mail.selectors import mail_domain_list, mailbox_list
+
+APPLY_FIELDS = ["apply_state", "apply_error", "applied_at", "pending_delete"]
+
+
+def _scope(serializer: serializers.Serializer[Any], field: str, queryset: Any) -> None:
+    request = serializer.context.get("request")
+    if request is not None:
+        target = serializer.fields[field]
+        target = getattr(target, "child_relation", target)  # many=True wraps the related field
+        target.queryset = queryset(actor=request.user)  # type: ignore[union-attr]
+
+
+class MailDomainSerializer(AccountOwnedSerializer):
+    server = serializers.SlugRelatedField(slug_field="name", read_only=True)  # type: ignore[var-annotated]
+
+    class Meta:
+        model = MailDomain
+        fields: ClassVar[list[str]] = ["id", "name", "account", "server", *APPLY_FIELDS, "created_at", "updated_at"]
+        read_only_fields: ClassVar[list[str]] = APPLY_FIELDS
+        extra_kwargs: ClassVar[dict[str, Any]] = {"name": {"validators": []}}  # taken: 409 from the service
+
+
+class MailboxSerializer(AccountOwnedSerializer):
+    password = serializers.CharField(
+        write_only=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="Only on creation; change it with set-password. Never returned.",
+    )
+    server = serializers.SlugRelatedField(slug_field="name", read_only=True)  # type: ignore[var-annotated]
+    spam = serializers.ChoiceField(choices=SpamPreset.choices, required=False)
+    sieve_custom = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+    class Meta:
+        model = Mailbox
+        fields: ClassVar[list[str]] = [
+            "id",
+            "name",
+            "account",
+            "server",
+            "password",
+            "quota_mb",
+            "is_active",
+            "spam",
+            "spam_score",
+            "sieve_custom",
+            *APPLY_FIELDS,
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields: ClassVar[list[str]] = APPLY_FIELDS
+        extra_kwargs: ClassVar[dict[str, Any]] = {"name": {"validators": []}}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is None and "password" not in attrs:
+            raise serializers.ValidationError({"password": "A new mailbox needs a password."})
+        if self.instance is not None and "password" in attrs:
+            raise serializers.ValidationError({"password": "Change the password with POST .../set-password/."})
+        return super().validate(attrs)
+
+
+class PasswordSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
+
+
+class AddressSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    domain = serializers.PrimaryKeyRelatedField(queryset=MailDomain.objects.none())
+    mailboxes = serializers.PrimaryKeyRelatedField(many=True, queryset=Mailbox.objects.none(), required=False)
+    forwards = serializers.ListField(
+        child=serializers.CharField(max_length=254, trim_whitespace=False), required=False, max_length=50
+    )
+    email = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Address
+        fields: ClassVar[list[str]] = [
+            "id",
+            "domain",
+            "local_part",
+            "email",
+            "mailboxes",
+            "forwards",
+            *APPLY_FIELDS,
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields: ClassVar[list[str]] = APPLY_FIELDS
+        validators: ClassVar[list[Any]] = []  # uniqueness: 409 from the service
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _scope(self, "domain", mail_domain_list)
+        _scope(self, "mailboxes", mailbox_list)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is not None and attrs.get("domain", self.instance.domain) == self.instance.domain:
+            attrs.pop("domain", None)  # unchanged; a different one reaches the service, which refuses it
+        return attrs
+
+
+class AutoresponseSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    mailbox = serializers.PrimaryKeyRelatedField(queryset=Mailbox.objects.none())
+
+    class Meta:
+        model = Autoresponse
+        fields: ClassVar[list[str]] = [
+            "id",
+            "mailbox",
+            "subject",
+            "body",
+            "start",
+            "end",
+            "days",
+            "created_at",
+            "updated_at",
+        ]
+        validators: ClassVar[list[Any]] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _scope(self, "mailbox", mailbox_list)

@@ -1,0 +1,306 @@
+"""Every write to mail domains, mailboxes, addresses and autoresponses. Each marks what it touched pending
+and asks the provisioning engine to converge the account's mail server; the change set is returned."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, models, transaction
+
+from panel.accounts.models import Account, User
+from panel.accounts.registry import on_account_disable, on_account_enable
+from panel.core.audit import record_change, snapshot
+from panel.core.choices import ChangeAction
+from panel.core.errors import Conflict, NotFound, ValidationFailed
+from panel.core.models import is_staff_user
+from panel.dns import validators as dns_validators
+from panel.dns.models import Zone
+from panel.dns.services import record_create
+from panel.mail import validators
+from panel.mail.choices import SpamPreset
+from panel.mail.models import Address, Autoresponse, Mailbox, MailDomain
+from panel.mail.passwords import dovecot_hash
+from panel.provisioning import services as provisioning
+from panel.provisioning.choices import ApplyState
+from panel.provisioning.models import ChangeSet
+from panel.servers.choices import ServerRole
+from panel.servers.models import Server
+from panel.servers.selectors import server_for
+
+SERVICE = "mail"
+MAILBOX_EDITABLE = ("quota_mb", "is_active", "spam", "spam_score", "sieve_custom")
+
+
+def _check(field: str, validate: Callable[[Any], Any], value: Any) -> Any:
+    try:
+        result = validate(value)
+    except DjangoValidationError as error:
+        raise ValidationFailed(" ".join(error.messages), field=field, code=error.code or "invalid") from error
+    return value if result is None else result
+
+
+def _require_access(actor: User | None, account: Account) -> None:
+    if actor is not None and not is_staff_user(actor) and actor.account_id != account.pk:
+        raise NotFound("No such account.", field="account")
+
+
+def _mail_server(account: Account) -> Server:
+    server = server_for(account=account, role=ServerRole.MAIL)
+    if server is None:
+        raise Conflict("No mail server is set up for this account yet; ask support.", code="no_server")
+    return server
+
+
+def _converge(server: Server, objects: Sequence[models.Model], actor: User | None) -> ChangeSet:
+    for obj in objects:
+        type(obj)._default_manager.filter(pk=obj.pk).update(apply_state=ApplyState.PENDING, apply_error="")
+    return provisioning.request(server=server, service=SERVICE, objects=[(obj, "") for obj in objects], actor=actor)
+
+
+# Domains -------------------------------------------------------------------------------------------------
+
+
+def _dns_follows(domain: MailDomain, actor: User | None) -> None:
+    """When the account's zone of this name is hosted here, its MX and SPF records follow automatically."""
+    zone = Zone.objects.filter(name=domain.name, account=domain.account, pending_delete=False).first()
+    if zone is None:
+        return
+    wanted = [("MX", f"10 {settings.BATON_MAIL_HOSTNAME}"), ("TXT", "v=spf1 mx -all")]
+    existing = set(zone.records.filter(name="@", pending_delete=False).values_list("type", "value"))
+    for rtype, value in wanted:
+        has_type = any(t == rtype and (rtype != "TXT" or v.startswith("v=spf1")) for t, v in existing)
+        if not has_type:
+            record_create(zone=zone, name="@", type=rtype, value=value, actor=actor)
+
+
+@transaction.atomic
+def mail_domain_create(*, account: Account, name: str, actor: User | None) -> tuple[MailDomain, ChangeSet]:
+    _require_access(actor, account)
+    name = _check("name", dns_validators.normalize_zone_name, name)
+    server = _mail_server(account)
+    domain = MailDomain(name=name, account=account, server=server)
+    try:
+        with transaction.atomic():
+            domain.save()
+    except IntegrityError as error:
+        raise Conflict(f"'{name}' already receives mail here.", field="name", code="taken") from error
+    record_change(actor=actor, action=ChangeAction.CREATE, obj=domain, after=snapshot(domain))
+    _dns_follows(domain, actor)
+    return domain, _converge(server, [domain], actor)
+
+
+@transaction.atomic
+def mail_domain_delete(*, domain: MailDomain, actor: User | None) -> ChangeSet:
+    """The domain and its addresses stay, marked for deletion, until the server dropped them."""
+    _require_access(actor, domain.account)
+    record_change(actor=actor, action=ChangeAction.DELETE, obj=domain, before=snapshot(domain))
+    MailDomain.objects.filter(pk=domain.pk).update(pending_delete=True)
+    domain.addresses.update(pending_delete=True)
+    return _converge(domain.server, [domain, *domain.addresses.all()], actor)
+
+
+# Mailboxes -----------------------------------------------------------------------------------------------
+
+
+def _mailbox_fields(changes: dict[str, Any]) -> dict[str, Any]:
+    checks: dict[str, Callable[[Any], Any]] = {
+        "quota_mb": validators.validate_quota,
+        "sieve_custom": lambda v: validators.validate_text(v, max_length=validators.SIEVE_MAX_BYTES, multiline=True),
+        "spam": lambda v: None if v in SpamPreset.values else _bad(f"Choose one of {', '.join(SpamPreset.values)}."),
+        "spam_score": lambda v: None if isinstance(v, int) and 1 <= v <= 50 else _bad("A score from 1 to 50."),
+        "is_active": lambda v: None if isinstance(v, bool) else _bad("true or false."),
+    }
+    for field, value in changes.items():
+        if field not in checks:
+            raise ValidationFailed(f"'{field}' cannot be changed here.", field=field)
+        _check(field, checks[field], value)
+    return changes
+
+
+def _bad(message: str) -> None:
+    raise DjangoValidationError(message, code="invalid")
+
+
+@transaction.atomic
+def mailbox_create(
+    *, account: Account, name: str, password: str, actor: User | None, **fields: Any
+) -> tuple[Mailbox, ChangeSet]:
+    _require_access(actor, account)
+    _check("name", validators.validate_mailbox_name, name)
+    _check("password", validators.validate_password, password)
+    server = _mail_server(account)
+    mailbox = Mailbox(
+        name=name, account=account, server=server, password_hash=dovecot_hash(password), **_mailbox_fields(fields)
+    )
+    try:
+        with transaction.atomic():
+            mailbox.save()
+    except IntegrityError as error:
+        raise Conflict(f"The mailbox name '{name}' is taken on this server.", field="name", code="taken") from error
+    record_change(actor=actor, action=ChangeAction.CREATE, obj=mailbox, after=snapshot(mailbox))
+    return mailbox, _converge(server, [mailbox], actor)
+
+
+@transaction.atomic
+def mailbox_update(*, mailbox: Mailbox, actor: User | None, **changes: Any) -> tuple[Mailbox, ChangeSet]:
+    _require_access(actor, mailbox.account)
+    mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+    if mailbox.pending_delete:
+        raise Conflict("This mailbox is being deleted.", code="deleted")
+    if changes.get("name", mailbox.name) != mailbox.name:
+        raise ValidationFailed("A mailbox cannot be renamed: it is the login and the maildir.", field="name")
+    changes.pop("name", None)
+    before = snapshot(mailbox)
+    for field, value in _mailbox_fields(changes).items():
+        setattr(mailbox, field, value)
+    mailbox.save()
+    record_change(actor=actor, action=ChangeAction.UPDATE, obj=mailbox, before=before, after=snapshot(mailbox))
+    return mailbox, _converge(mailbox.server, [mailbox], actor)
+
+
+@transaction.atomic
+def mailbox_set_password(*, mailbox: Mailbox, password: str, actor: User | None) -> tuple[Mailbox, ChangeSet]:
+    _require_access(actor, mailbox.account)
+    _check("password", validators.validate_password, password)
+    mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+    mailbox.password_hash = dovecot_hash(password)
+    mailbox.save(update_fields=["password_hash", "updated_at"])
+    record_change(actor=actor, action=ChangeAction.SET_PASSWORD, obj=mailbox)
+    return mailbox, _converge(mailbox.server, [mailbox], actor)
+
+
+@transaction.atomic
+def mailbox_delete(*, mailbox: Mailbox, actor: User | None) -> ChangeSet:
+    _require_access(actor, mailbox.account)
+    record_change(actor=actor, action=ChangeAction.DELETE, obj=mailbox, before=snapshot(mailbox))
+    Mailbox.objects.filter(pk=mailbox.pk).update(pending_delete=True)
+    return _converge(mailbox.server, [mailbox], actor)
+
+
+# Addresses -----------------------------------------------------------------------------------------------
+
+
+def _destinations(
+    account: Account, mailboxes: Iterable[Mailbox], forwards: Iterable[str]
+) -> tuple[list[Mailbox], list[str]]:
+    boxes = list(mailboxes)
+    if any(box.account_id != account.pk or box.pending_delete for box in boxes):
+        raise ValidationFailed("Addresses deliver only to mailboxes of the same account.", field="mailboxes")
+    clean = sorted({_check("forwards", validators.normalize_forward, f) for f in forwards})
+    if not boxes and not clean:
+        raise ValidationFailed("Deliver to at least one mailbox or forward address.", field="mailboxes")
+    return boxes, clean
+
+
+@transaction.atomic
+def address_create(
+    *,
+    domain: MailDomain,
+    local_part: str = "",
+    mailboxes: Iterable[Mailbox] = (),
+    forwards: Iterable[str] = (),
+    actor: User | None,
+) -> tuple[Address, ChangeSet]:
+    _require_access(actor, domain.account)
+    if domain.pending_delete:
+        raise Conflict("This mail domain is being deleted.", code="deleted")
+    local_part = _check("local_part", validators.normalize_local_part, local_part)
+    boxes, clean = _destinations(domain.account, mailboxes, forwards)
+    address = Address(domain=domain, local_part=local_part, forwards=clean)
+    try:
+        with transaction.atomic():
+            address.save()
+    except IntegrityError as error:
+        raise Conflict(f"{address} exists already.", field="local_part", code="taken") from error
+    address.mailboxes.set(boxes)
+    record_change(actor=actor, action=ChangeAction.CREATE, obj=address, after=snapshot(address))
+    return address, _converge(domain.server, [address], actor)
+
+
+@transaction.atomic
+def address_update(
+    *,
+    address: Address,
+    actor: User | None,
+    mailboxes: Iterable[Mailbox] | None = None,
+    forwards: Iterable[str] | None = None,
+    **rest: Any,
+) -> tuple[Address, ChangeSet]:
+    _require_access(actor, address.domain.account)
+    if (
+        rest.get("local_part", address.local_part) != address.local_part
+        or rest.get("domain", address.domain) != address.domain
+    ):
+        raise ValidationFailed("An address cannot be renamed; create the new one.", field="local_part")
+    boxes, clean = _destinations(
+        address.domain.account,
+        address.mailboxes.all() if mailboxes is None else mailboxes,
+        address.forwards if forwards is None else forwards,
+    )
+    before = snapshot(address)
+    address.forwards = clean
+    address.save()
+    address.mailboxes.set(boxes)
+    record_change(actor=actor, action=ChangeAction.UPDATE, obj=address, before=before, after=snapshot(address))
+    return address, _converge(address.domain.server, [address], actor)
+
+
+@transaction.atomic
+def address_delete(*, address: Address, actor: User | None) -> ChangeSet:
+    _require_access(actor, address.domain.account)
+    record_change(actor=actor, action=ChangeAction.DELETE, obj=address, before=snapshot(address))
+    Address.objects.filter(pk=address.pk).update(pending_delete=True)
+    return _converge(address.domain.server, [address], actor)
+
+
+# Autoresponses -------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def autoresponse_set(
+    *,
+    mailbox: Mailbox,
+    subject: str,
+    body: str,
+    start: date | None = None,
+    end: date | None = None,
+    days: int = 7,
+    actor: User | None,
+) -> tuple[Autoresponse, ChangeSet]:
+    _require_access(actor, mailbox.account)
+    _check("subject", lambda v: validators.validate_text(v, max_length=200, multiline=False), subject)
+    _check("body", lambda v: validators.validate_text(v, max_length=8000, multiline=True), body)
+    if not 1 <= days <= 60:
+        raise ValidationFailed("Reply to the same sender at most every 1 to 60 days.", field="days")
+    if start and end and end < start:
+        raise ValidationFailed("The end comes before the start.", field="end")
+    reply, _ = Autoresponse.objects.update_or_create(
+        mailbox=mailbox, defaults={"subject": subject, "body": body, "start": start, "end": end, "days": days}
+    )
+    record_change(actor=actor, action=ChangeAction.UPDATE, obj=reply, after=snapshot(reply))
+    return reply, _converge(mailbox.server, [mailbox], actor)
+
+
+@transaction.atomic
+def autoresponse_delete(*, mailbox: Mailbox, actor: User | None) -> ChangeSet:
+    _require_access(actor, mailbox.account)
+    Autoresponse.objects.filter(mailbox=mailbox).delete()
+    return _converge(mailbox.server, [mailbox], actor)
+
+
+# Account disable / enable --------------------------------------------------------------------------------
+
+
+def _reconverge_mailboxes(account: Account, actor: User | None) -> None:
+    """Rendering takes the account's state into account: its mailboxes stop (or resume) logging in and
+    receiving as soon as their servers converge."""
+    for mailbox in account.mailboxes.filter(pending_delete=False).select_related("server"):
+        _converge(mailbox.server, [mailbox], actor)
+
+
+on_account_disable(_reconverge_mailboxes)
+on_account_enable(_reconverge_mailboxes)

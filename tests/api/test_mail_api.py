@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from panel.mail.models import Mailbox
+from panel.mail.passwords import verify
+from panel.servers.models import Server
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "correct horse 'battery' : staple"
+
+
+def test_mailbox_password_is_write_only_and_changed_by_its_own_action(client_a: APIClient, mail_server: Server) -> None:
+    created = client_a.post("/api/mail/mailboxes/", {"name": "info", "password": PASSWORD}, format="json")
+    assert created.status_code == 201, created.data
+    assert "password" not in created.data and "password_hash" not in created.data and created.data["change_set"]
+    box_id = created.data["id"]
+    assert "password" not in client_a.get(f"/api/mail/mailboxes/{box_id}/").data
+    refused = client_a.patch(f"/api/mail/mailboxes/{box_id}/", {"password": "new-password-1"}, format="json")
+    assert refused.status_code == 400 and "password" in refused.data["fields"]
+    changed = client_a.post(
+        f"/api/mail/mailboxes/{box_id}/set-password/", {"password": "new-pässwörd:2"}, format="json"
+    )
+    assert changed.status_code == 202 and changed.data["change_set"]
+    assert verify("new-pässwörd:2", Mailbox.objects.get(pk=box_id).password_hash)
+
+
+def test_addresses_through_the_api(client_a: APIClient, client_b: APIClient, mail_server: Server) -> None:
+    domain = client_a.post("/api/mail/domains/", {"name": "shop.example"}, format="json").data
+    box = client_a.post("/api/mail/mailboxes/", {"name": "info", "password": PASSWORD}, format="json").data
+    address = client_a.post(
+        "/api/mail/addresses/",
+        {"domain": domain["id"], "local_part": "", "mailboxes": [box["id"]], "forwards": ["owner@elsewhere.org"]},
+        format="json",
+    )
+    assert address.status_code == 201, address.data
+    assert address.data["email"] == "@shop.example"
+    theirs = client_b.post("/api/mail/mailboxes/", {"name": "bobs", "password": PASSWORD}, format="json").data
+    wrong = client_a.post(
+        "/api/mail/addresses/", {"domain": domain["id"], "local_part": "x", "mailboxes": [theirs["id"]]}, format="json"
+    )
+    assert wrong.status_code == 400 and "mailboxes" in wrong.data["fields"]
+    bad = client_a.post(
+        "/api/mail/addresses/", {"domain": domain["id"], "local_part": "a\nb", "mailboxes": [box["id"]]}, format="json"
+    )
+    assert bad.status_code == 400 and "local_part" in bad.data["fields"]
+    reply = client_a.post(
+        "/api/mail/autoresponses/", {"mailbox": box["id"], "subject": "Away", "body": "Later", "days": 3}, format="json"
+    )
+    assert reply.status_code == 201 and reply.data["change_set"]
