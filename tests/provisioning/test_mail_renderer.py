@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from panel.provisioning import hostvars
+from panel.provisioning import hostvars, registry
 from panel.provisioning.hostvars.mail import AddressData, MailboxData, MailServerData, VacationData, render
+from tests.provisioning.specs import role_spec_errors
 
 GOLDEN = Path(__file__).parent / "golden" / "mail.yml"
 DATA = MailServerData(
@@ -59,3 +60,13 @@ def test_inactive_and_absent_mailboxes(name: str, state: str, active: bool) -> N
     for key in ("postfix__host_mailboxes", "dovecot__host_mailboxes"):
         box = next(b for b in rendered[key] if b["name"] == name)
         assert (box["state"], box["active"]) == (state, active)
+
+
+def test_rendered_vars_satisfy_the_argument_specs_of_the_services_roles() -> None:
+    roles = registry.get("mail").argument_specs
+    assert roles == ("postfix", "dovecot")
+    rendered = render(DATA)
+    for role in roles:
+        own = {name: value for name, value in rendered.items() if name.startswith(f"{role}__")}
+        assert own, role
+        assert role_spec_errors(role, own) == []
