@@ -1,4 +1,5 @@
-"""Attach a local test server to the demo as its DNS primary and give the demo customer a zone.
+"""Attach a local test server to the demo as its DNS primary and mail server, and give the demo customer a
+zone, a mail domain, a mailbox and an address.
 
 Reads the connection details `python -m tests.hosts start NAME -p 53` wrote. Idempotent: a restarted test
 server (new ports, new host key) is updated, its key confirmed, and the demo zone converged onto it again.
@@ -15,6 +16,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from panel.accounts.models import Account
 from panel.dns.models import Zone
 from panel.dns.services import record_create, zone_create
+from panel.mail import services as mail
+from panel.mail.models import MailDomain
 from panel.provisioning.services import request
 from panel.servers.choices import ServerRole
 from panel.servers.hostkeys import fingerprint
@@ -28,6 +31,8 @@ from panel.servers.services import (
 )
 
 DEMO_ZONE = "demo.example"
+DEMO_MAILBOX = ("demo", "demo-mailbox-password")
+DEMO_ROLES: list[str] = [ServerRole.DNS_PRIMARY, ServerRole.MAIL]
 DEMO_RECORDS = [
     {"name": "www", "type": "A", "value": "192.0.2.80"},
     {"name": "@", "type": "MX", "value": "10 mail"},
@@ -37,7 +42,7 @@ DEMO_RECORDS = [
 
 
 class Command(BaseCommand):
-    help = "Register a local test server as the demo's DNS primary and seed the demo zone."
+    help = "Register a local test server as the demo's DNS primary and mail server and seed demo objects."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("host_json", type=Path, help="the JSON written by `python -m tests.hosts start`")
@@ -46,6 +51,7 @@ class Command(BaseCommand):
         host = json.loads(host_json.read_text())
         server = self._server(host)
         placement_set(role=ServerRole.DNS_PRIMARY, server=server, actor=None)
+        placement_set(role=ServerRole.MAIL, server=server, actor=None)
         account = Account.objects.get(handle="demo")
         zone = Zone.objects.filter(name=DEMO_ZONE).first()
         if zone is None:
@@ -54,11 +60,24 @@ class Command(BaseCommand):
                 record_create(zone=zone, name=record["name"], type=record["type"], value=record["value"], actor=None)
         else:
             request(server=server, service="dns", objects=(), actor=None)  # a fresh server: converge it fully
-        port = host["ports"]["53"]
+        if not MailDomain.objects.filter(name=DEMO_ZONE).exists():
+            domain, _ = mail.mail_domain_create(account=account, name=DEMO_ZONE, actor=None)
+            mailbox, _ = mail.mailbox_create(
+                account=account, name=DEMO_MAILBOX[0], password=DEMO_MAILBOX[1], actor=None
+            )
+            mail.address_create(domain=domain, local_part="info", mailboxes=[mailbox], actor=None)
+        else:
+            request(server=server, service="mail", objects=(), actor=None)
+        ports = host["ports"]
         self.stdout.write(
-            f"\nDNS test server {server.name} (SSH on 127.0.0.1:{server.ssh_port}) serves the demo zone:\n"
-            f"  dig @127.0.0.1 -p {port} www.{DEMO_ZONE}\n"
-            f"Change a record in the panel or the API and ask again: it answers within seconds.\n"
+            f"\nTest server {server.name} (SSH on 127.0.0.1:{server.ssh_port}) serves the demo zone and mail:\n"
+            f"  dig @127.0.0.1 -p {ports['53']} www.{DEMO_ZONE}\n"
+            f"  mail to info@{DEMO_ZONE}: SMTP on 127.0.0.1:{ports['25']}, e.g.\n"
+            f"    python3 -c \"import smtplib; smtplib.SMTP('127.0.0.1', {ports['25']}).sendmail("
+            f"'me@example.org', 'info@{DEMO_ZONE}', 'Subject: hello\\n\\nfirst mail')\"\n"
+            f"  read it with any IMAP client: 127.0.0.1:{ports['143']}, user {DEMO_MAILBOX[0]}, "
+            f"password {DEMO_MAILBOX[1]} (submission: 127.0.0.1:{ports['587']})\n"
+            f"Change a record or a mailbox in the panel or the API: the server follows within seconds.\n"
         )
 
     def _server(self, host: dict[str, Any]) -> Server:
@@ -68,14 +87,18 @@ class Command(BaseCommand):
                 name=host["name"],
                 address="127.0.0.1",
                 ssh_port=host["ssh_port"],
-                roles=[ServerRole.DNS_PRIMARY],
+                roles=DEMO_ROLES,
                 service_address=host["address"] or None,
                 host_key=host["host_key"],
                 actor=None,
             )
         else:
             server = server_update(
-                server=server, ssh_port=host["ssh_port"], service_address=host["address"] or None, actor=None
+                server=server,
+                ssh_port=host["ssh_port"],
+                service_address=host["address"] or None,
+                roles=DEMO_ROLES,
+                actor=None,
             )
             server = server_rescan_host_key(server=server, actor=None)
         # The demo trusts the key the test-host tool read from the container it just started.
