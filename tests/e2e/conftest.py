@@ -156,4 +156,47 @@ def eventually(check: Callable[[], Any], expected: Any, timeout: float = 20) -> 
     raise AssertionError(f"expected {expected!r}, still {value!r} after {timeout} s")
 
 
-__all__ = ["Api", "dig", "eventually", "settings"]
+def staff_api(live_server: Any, username: str) -> Api:
+    from tests.factories import PASSWORD, make_staff
+
+    make_staff(username)
+    return Api(live_server.url).login(username, PASSWORD)
+
+
+def register_server(staff: Api, host: hosts.TestHost, roles: list[str]) -> dict[str, Any]:
+    """Register a test server through the API and confirm the host key read from it, as staff would."""
+    server = staff.ok(
+        "POST",
+        "/api/servers/",
+        {
+            "name": host.name,
+            "address": "127.0.0.1",
+            "ssh_port": host.ssh_port,
+            "roles": roles,
+            "service_address": host.address,
+        },
+    )
+    assert server["host_key"] == host.host_key, "the key is read from the server at registration"
+    assert server["host_key_confirmed_at"] is None
+    staff.ok("POST", f"/api/servers/{server['id']}/confirm-host-key/", {"fingerprint": server["host_key_fingerprint"]})
+    return server
+
+
+def customer_api(live_server: Any, staff: Api, handle: str) -> Api:
+    """A customer account with a login, created through the API; returns the customer's client."""
+    from tests.factories import PASSWORD
+
+    account = staff.ok(
+        "POST",
+        "/api/accounts/",
+        {
+            "handle": handle,
+            "name": f"{handle.title()} Ltd",
+            "contacts": [{"name": "Ops", "email": f"ops@{handle}-elsewhere.org", "usages": ["emergency"]}],
+        },
+    )
+    staff.ok("POST", f"/api/accounts/{account['id']}/users/", {"username": f"{handle}-customer", "password": PASSWORD})
+    return Api(live_server.url).login(f"{handle}-customer", PASSWORD)
+
+
+__all__ = ["Api", "customer_api", "dig", "eventually", "register_server", "settings", "staff_api"]

@@ -13,48 +13,18 @@ from typing import Any
 import pytest
 
 from tests import hosts
-from tests.e2e.conftest import Api, Worker, dig, eventually
-from tests.factories import PASSWORD, make_staff
+from tests.e2e.conftest import Api, Worker, customer_api, dig, eventually, register_server, staff_api
 
 pytestmark = pytest.mark.e2e
 LONG_TXT = "v=DKIM1; k=rsa; p=" + "A" * 300
 
 
-def register(staff: Api, host: hosts.TestHost, role: str) -> dict[str, Any]:
-    server = staff.ok(
-        "POST",
-        "/api/servers/",
-        {
-            "name": host.name,
-            "address": "127.0.0.1",
-            "ssh_port": host.ssh_port,
-            "roles": [role],
-            "service_address": host.address,
-        },
-    )
-    assert server["host_key"] == host.host_key, "the key is read from the server at registration"
-    assert server["host_key_confirmed_at"] is None
-    staff.ok("POST", f"/api/servers/{server['id']}/confirm-host-key/", {"fingerprint": server["host_key_fingerprint"]})
-    return server
-
-
 def set_up(live_server: Any, name_servers: tuple[hosts.TestHost, hosts.TestHost]) -> tuple[Api, Api]:
-    make_staff("e2e-staff")
-    staff = Api(live_server.url).login("e2e-staff", PASSWORD)
-    primary = register(staff, name_servers[0], "dns-primary")
-    register(staff, name_servers[1], "dns-secondary")
+    staff = staff_api(live_server, "e2e-staff")
+    primary = register_server(staff, name_servers[0], ["dns-primary"])
+    register_server(staff, name_servers[1], ["dns-secondary"])
     staff.ok("POST", "/api/placements/", {"role": "dns-primary", "server": primary["id"]})
-    account = staff.ok(
-        "POST",
-        "/api/accounts/",
-        {
-            "handle": "e2e",
-            "name": "E2E Ltd",
-            "contacts": [{"name": "Ops", "email": "ops@e2e-elsewhere.org", "usages": ["emergency"]}],
-        },
-    )
-    staff.ok("POST", f"/api/accounts/{account['id']}/users/", {"username": "e2e-customer", "password": PASSWORD})
-    return staff, Api(live_server.url).login("e2e-customer", PASSWORD)
+    return staff, customer_api(live_server, staff, "e2e")
 
 
 def wait_zone_applied(customer: Api, zone_id: int, timeout: float = 90) -> int:

@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 
 from tests import hosts
-from tests.e2e.conftest import Api, Worker, eventually
-from tests.factories import PASSWORD, make_staff
+from tests.e2e.conftest import Api, Worker, customer_api, eventually, register_server, staff_api
 
 pytestmark = pytest.mark.e2e
 DOMAIN = "mail-e2e.example"
@@ -76,32 +75,10 @@ def can_login(host: hosts.TestHost, user: str, password: str) -> bool:
 
 
 def set_up(live_server: Any, host: hosts.TestHost) -> Api:
-    make_staff("mail-staff")
-    staff = Api(live_server.url).login("mail-staff", PASSWORD)
-    server = staff.ok(
-        "POST",
-        "/api/servers/",
-        {
-            "name": host.name,
-            "address": "127.0.0.1",
-            "ssh_port": host.ssh_port,
-            "roles": ["mail"],
-            "service_address": host.address,
-        },
-    )
-    staff.ok("POST", f"/api/servers/{server['id']}/confirm-host-key/", {"fingerprint": server["host_key_fingerprint"]})
+    staff = staff_api(live_server, "mail-staff")
+    server = register_server(staff, host, ["mail"])
     staff.ok("POST", "/api/placements/", {"role": "mail", "server": server["id"]})
-    account = staff.ok(
-        "POST",
-        "/api/accounts/",
-        {
-            "handle": "mailer",
-            "name": "Mailer Ltd",
-            "contacts": [{"name": "Ops", "email": "ops@mailer-elsewhere.org", "usages": ["emergency"]}],
-        },
-    )
-    staff.ok("POST", f"/api/accounts/{account['id']}/users/", {"username": "mail-customer", "password": PASSWORD})
-    return Api(live_server.url).login("mail-customer", PASSWORD)
+    return customer_api(live_server, staff, "mailer")
 
 
 def applied(customer: Api, change_set: int) -> None:
