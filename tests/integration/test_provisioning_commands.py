@@ -106,3 +106,22 @@ def test_staff_admin_pages_for_provisioning(monkeypatch: pytest.MonkeyPatch, zon
     response = client.post("/admin/servers/server/", {"action": "converge", "_selected_action": [zone.primary_id]})
     assert response.status_code == 302
     assert ChangeSet.objects.filter(server=zone.primary, state="pending", full_run=True).exists()
+
+
+def test_converge_waits_for_a_lease_left_by_a_dead_worker(monkeypatch: pytest.MonkeyPatch, zone: Zone) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from panel.provisioning import locks
+    from panel.provisioning.models import ServerLease
+
+    fake(monkeypatch, changed=False)
+    assert locks.acquire(zone.primary_id, "a worker that was killed")
+    ServerLease.objects.filter(server_id=zone.primary_id).update(expires_at=timezone.now() + timedelta(seconds=2))
+    out = StringIO()
+    call_command("converge", "ns1", "dns", stdout=out)
+    assert "applied" in out.getvalue()
+    with pytest.raises(CommandError):
+        assert locks.acquire(zone.primary_id, "another worker")
+        call_command("converge", "ns1", "dns", "--wait", "1", stdout=StringIO())
