@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from panel.accounts.models import Account, ApiToken, Contact, User
@@ -19,9 +18,9 @@ from panel.dns.services import record_create, zone_create
 from panel.mail import services as mail_services
 from panel.mail.models import Address, Mailbox, MailDomain
 from panel.provisioning.models import ChangeSet, ChangeSetItem
-from panel.servers.models import Placement, Server
+from panel.servers.models import Server
 from tests.conftest import token_client
-from tests.factories import ContactFactory, host_key, make_account, make_customer, make_staff
+from tests.factories import ContactFactory, make_account, make_customer, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -155,21 +154,13 @@ class World:
 
 
 @pytest.fixture
-def world() -> World:
+def world(dns_servers: tuple[Server, Server], mail_server: Server) -> World:
     account_a, account_b = make_account("alice"), make_account("bob")
     users = {"customer_a": make_customer(account_a), "customer_b": make_customer(account_b), "staff": make_staff()}
     ContactFactory(account=account_b)
     contact_a = ContactFactory(account=account_a)  # not the emergency contact, so it may be deleted
     token_a, _ = token_create(user=users["customer_a"], name="a's script", actor=None)
-    primary = Server.objects.create(
-        name="ns1",
-        address="127.0.0.1",
-        ssh_port=2201,
-        roles=["dns-primary"],
-        host_key=host_key(1),
-        host_key_confirmed_at=timezone.now(),
-    )
-    Placement.objects.create(role="dns-primary", server=primary)
+    primary = dns_servers[0]
     zone_create(account=account_b, name="bob.example", actor=None)
     zone_a, change_set_a = zone_create(account=account_a, name="alice.example", actor=None)
     record_a, _ = record_create(zone=zone_a, name="www", type="A", value="192.0.2.1", actor=None)
@@ -177,15 +168,6 @@ def world() -> World:
     ChangeSetItem.objects.filter(change_set=change_set_a).exclude(account_ref=account_a.pk).delete()
     clients = {name: token_client(user) for name, user in users.items()}
     clients["anon"] = APIClient()
-    mail = Server.objects.create(
-        name="mx1",
-        address="127.0.0.1",
-        ssh_port=2301,
-        roles=["mail"],
-        host_key=host_key(3),
-        host_key_confirmed_at=timezone.now(),
-    )
-    Placement.objects.create(role="mail", server=mail)
     mail_domain_a, _ = mail_services.mail_domain_create(account=account_a, name="alicemail.example", actor=None)
     mailbox_a, _ = mail_services.mailbox_create(
         account=account_a, name="alicebox", password="a long password", actor=None
