@@ -49,3 +49,43 @@ def test_addresses_through_the_api(client_a: APIClient, client_b: APIClient, mai
         "/api/mail/autoresponses/", {"mailbox": box["id"], "subject": "Away", "body": "Later", "days": 3}, format="json"
     )
     assert reply.status_code == 201 and reply.data["change_set"]
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "field"),
+    [
+        ("mailboxes", {"name": "q1", "password": PASSWORD, "quota_mb": -5}, "quota_mb"),
+        ("mailboxes", {"name": "q2", "password": PASSWORD, "quota_mb": 10**9}, "quota_mb"),
+        ("mailboxes", {"name": "Bad:Name", "password": PASSWORD}, "name"),
+        ("mailboxes", {"name": "ok", "password": "short"}, "password"),
+        ("mailboxes", {"name": "ok", "password": PASSWORD, "spam": "sometimes"}, "spam"),
+        ("domains", {"name": "not a domain"}, "name"),
+        ("domains", {"name": "x.example\n$INCLUDE"}, "name"),
+    ],
+)
+def test_bad_mail_input_is_400_naming_the_field(
+    client_a: APIClient, mail_server: Server, path: str, payload: dict[str, object], field: str
+) -> None:
+    response = client_a.post(f"/api/mail/{path}/", payload, format="json")
+    assert response.status_code == 400, response.data
+    assert field in response.data["fields"], response.data
+    assert not Mailbox.objects.exists()
+
+
+def test_addresses_on_unknown_or_foreign_domains_and_malformed_forwards(
+    client_a: APIClient, client_b: APIClient, mail_server: Server
+) -> None:
+    theirs = client_b.post("/api/mail/domains/", {"name": "bob.example"}, format="json").data
+    ours = client_a.post("/api/mail/domains/", {"name": "alice.example"}, format="json").data
+    for domain in (theirs["id"], 999999):
+        response = client_a.post(
+            "/api/mail/addresses/",
+            {"domain": domain, "local_part": "x", "forwards": ["a@elsewhere.org"]},
+            format="json",
+        )
+        assert response.status_code == 400 and "domain" in response.data["fields"], response.data
+    for forward in ["a@b.org\nBcc: c@d.org", "a@b.org, c@d.org", "a@b.org:secret", "not-an-address"]:
+        response = client_a.post(
+            "/api/mail/addresses/", {"domain": ours["id"], "local_part": "x", "forwards": [forward]}, format="json"
+        )
+        assert response.status_code == 400 and "forwards" in response.data["fields"], (forward, response.data)
