@@ -26,7 +26,7 @@ import ansible_runner
 from django.conf import settings
 
 from panel.provisioning.choices import EventStatus, RunStatus
-from panel.provisioning.desired_state import write_atomically
+from panel.provisioning.desired_state import unified_diff, write_atomically
 
 _EVENT_STATUS = {
     "runner_on_ok": EventStatus.OK,
@@ -98,8 +98,6 @@ def _text(value: Any) -> str:
 
 def _diff_text(res: dict[str, Any]) -> str:
     """Unified diffs from a task result's `diff` (list of before/after dicts, or prepared text)."""
-    from panel.provisioning.desired_state import unified_diff
-
     diffs = res.get("diff") or []
     if isinstance(diffs, dict):
         diffs = [diffs]
