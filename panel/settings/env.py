@@ -42,6 +42,9 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 def parse_database_url(url: str) -> dict[str, Any]:
     """Turn `sqlite:///path` or `postgres://user:pass@host:port/name?opt=v` into a DATABASES entry."""
+    if url != url.strip() or "\n" in url or "\r" in url:
+        # A script that prints a note next to the URL must fail here, naming the variable, not deep in Django.
+        raise ConfigurationError(f"DATABASE_URL: has a line break or surrounding spaces: {url!r}")
     parts = urlsplit(url)
     engine = _ENGINES.get(parts.scheme)
     if engine is None:

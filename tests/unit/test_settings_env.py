@@ -29,3 +29,8 @@ def test_huey_defaults_to_sqlite_and_redis_url_switches(monkeypatch: pytest.Monk
     config = huey_from_env(immediate=False)
     assert config["huey_class"] == "huey.RedisHuey"
     assert config["url"] == "redis://127.0.0.1:6379/3"
+
+
+def test_database_url_with_a_stray_line_is_refused_naming_the_variable() -> None:
+    with pytest.raises(ConfigurationError, match="DATABASE_URL: has a line break"):
+        parse_database_url("Removed stale pid file.\npostgres://baton:baton@127.0.0.1:5432/baton")
