@@ -8,7 +8,7 @@ the service on that server, so retries and reorderings converge to the same resu
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -113,13 +113,37 @@ def process(server_id: int, service: str) -> bool:
     return True
 
 
-def _targeting(change_set: ChangeSet) -> tuple[tuple[str, ...], dict[str, Any], list[str]]:
-    """Narrowest tags and "only these" vars covering the change set's items, or a full run."""
+@dataclass(frozen=True)
+class Targeting:
+    tags: tuple[str, ...]
+    skip_tags: tuple[str, ...] = ()
+    extravars: dict[str, Any] = field(default_factory=dict)
+    only: list[str] = field(default_factory=list)
+
+
+def _targeting(change_set: ChangeSet) -> Targeting:
+    """Narrowest tags and "only these" vars covering the change set's items, or a full run. The first run of a
+    service on a server is always a full one: a targeted slice assumes packages, configuration and service."""
     spec = registry.get(change_set.service)
+    full = Targeting(tags=spec.full_tags)
     scopes = sorted({item.scope for item in change_set.items.all()})
-    if not change_set.full_run and spec.scope_var and spec.targeted_tags and scopes and "" not in scopes:
-        return spec.targeted_tags, {spec.scope_var: scopes}, scopes
-    return spec.full_tags, {}, []
+    if change_set.full_run or not (spec.scope_var and spec.targeted_tags and scopes) or "" in scopes:
+        return full
+    if not _had_full_run(change_set.server_id, spec):
+        return full
+    return Targeting(
+        tags=spec.targeted_tags, skip_tags=spec.targeted_skip_tags, extravars={spec.scope_var: scopes}, only=scopes
+    )
+
+
+def _had_full_run(server_id: int, spec: registry.ServiceSpec) -> bool:
+    return Run.objects.filter(
+        server_id=server_id,
+        service=spec.name,
+        kind=RunKind.APPLY,
+        status=RunStatus.SUCCESSFUL,
+        tags=",".join(spec.full_tags),
+    ).exists()
 
 
 def _heartbeat(change_set: ChangeSet, holder: str) -> None:
@@ -157,7 +181,7 @@ def _commit_desired_state(change_set: ChangeSet, rendered: Rendered, name: str, 
 
 def apply_change_set(change_set: ChangeSet, rendered: Rendered, *, holder: str) -> Run:
     server = change_set.server
-    tags, extravars, only = _targeting(change_set)
+    targeting = _targeting(change_set)
     spec = registry.get(change_set.service)
     previous = desired_state.read(server.name, change_set.service)
     name, email = _author(change_set)
@@ -169,8 +193,8 @@ def apply_change_set(change_set: ChangeSet, rendered: Rendered, *, holder: str) 
         kind=RunKind.APPLY,
         ident=f"cs{change_set.pk}-{change_set.attempts}-{timezone.now():%Y%m%d%H%M%S%f}",
         playbook=spec.playbook,
-        tags=",".join(tags),
-        only=only,
+        tags=",".join(targeting.tags),
+        only=targeting.only,
         vars_hash=rendered.digest,
         vars_diff=desired_state.unified_diff(previous, rendered.text, f"{change_set.service}.yml"),
     )
@@ -179,8 +203,9 @@ def apply_change_set(change_set: ChangeSet, rendered: Rendered, *, holder: str) 
         service=change_set.service,
         playbook=spec.playbook,
         host_vars=rendered.text,
-        tags=tags,
-        extravars=extravars,
+        tags=targeting.tags,
+        skip_tags=targeting.skip_tags,
+        extravars=targeting.extravars,
         ident=run.ident,
     )
     try:

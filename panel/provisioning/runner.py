@@ -59,6 +59,7 @@ class RunRequest:
     playbook: str
     host_vars: str
     tags: tuple[str, ...] = ()
+    skip_tags: tuple[str, ...] = ()
     extravars: dict[str, Any] = field(default_factory=dict)
     check: bool = False
     ident: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -143,7 +144,13 @@ def event_record(seq: int, event: dict[str, Any]) -> EventRecord | None:
 
 
 def _inventory(target: Target) -> dict[str, Any]:
-    host = {"ansible_host": target.address, "ansible_port": target.port, "ansible_user": target.user}
+    host = {
+        "ansible_host": target.address,
+        "ansible_port": target.port,
+        "ansible_user": target.user,
+        # Managed servers run Debian; naming the interpreter saves the discovery round trip of every run.
+        "ansible_python_interpreter": "/usr/bin/python3",
+    }
     return {"all": {"children": {group: {"hosts": {target.name: host}} for group in target.groups}}}
 
 
@@ -186,7 +193,7 @@ def _envvars(private: Path) -> dict[str, str]:
     return {
         "ANSIBLE_CONFIG": str(repo / "ansible.cfg"),
         "ANSIBLE_ROLES_PATH": str(repo / "roles"),
-        "ANSIBLE_COLLECTIONS_PATH": str(repo / "collections"),
+        "ANSIBLE_COLLECTIONS_PATH": f"{repo / 'collections'}:{repo}",  # the PyPI bundle, and baton.core
         "ANSIBLE_PRIVATE_KEY_FILE": str(settings.BATON_SSH_KEY),
         "ANSIBLE_HOST_KEY_CHECKING": "True",
         "ANSIBLE_SSH_ARGS": ssh_args,
@@ -226,6 +233,7 @@ def execute(request: RunRequest, *, heartbeat: Callable[[], None] | None = None)
             inventory=str(private / "inventory"),
             limit=request.target.name,
             tags=",".join(request.tags) or None,
+            skip_tags=",".join(request.skip_tags) or None,
             extravars=request.extravars or None,
             cmdline="--check --diff" if request.check else None,
             envvars=_envvars(private),

@@ -79,9 +79,30 @@ def test_success_applies_every_object_once_all_servers_are_done(
     assert Zone.objects.get(pk=zone.pk).apply_state == "applied"
     assert set(Record.objects.values_list("apply_state", flat=True)) == {"applied"}
     assert [r.target.name for r in runs] == ["ns1", "ns2"]
-    assert runs[0].extravars == {"bind9__host_only_zones": ["shop.example"]}
-    assert runs[0].tags == ("bind9:zones", "bind9:config")
     assert "!unsafe 'shop.example'" in runs[0].host_vars
+
+
+def test_the_first_run_on_a_server_is_full_and_later_ones_are_targeted(
+    monkeypatch: pytest.MonkeyPatch, zone: Zone, customer_a: User, dns_servers: tuple[Server, Server]
+) -> None:
+    runs = fake_runner(monkeypatch)
+    process_all(dns_servers)
+    assert [(r.tags, r.skip_tags, r.extravars) for r in runs] == [(("bind9",), (), {})] * 2
+    record_create(zone=zone, name="www", type="A", value="192.0.2.7", actor=customer_a)
+    process_all(dns_servers)
+    targeted = (("bind9:zones",), ("always",), {"bind9__host_only_zones": ["shop.example"]})
+    assert [(r.tags, r.skip_tags, r.extravars) for r in runs[2:]] == [targeted] * 2
+
+
+def test_a_failed_first_run_keeps_the_next_one_full(
+    monkeypatch: pytest.MonkeyPatch, zone: Zone, customer_a: User, dns_servers: tuple[Server, Server]
+) -> None:
+    runs = fake_runner(monkeypatch, status=RunStatus.UNREACHABLE, error="host down")
+    engine.process(dns_servers[0].pk, "dns")
+    runs = fake_runner(monkeypatch)  # the failed change set waits for its retry; the new change comes first
+    record_create(zone=zone, name="www", type="A", value="192.0.2.7", actor=customer_a)
+    engine.process(dns_servers[0].pk, "dns")
+    assert len(runs) == 1 and runs[0].tags == ("bind9",) and runs[0].extravars == {}
 
 
 def test_a_converge_without_objects_is_a_full_run(
@@ -227,9 +248,11 @@ def test_a_converge_joining_a_targeted_change_set_makes_it_a_full_run(
     from panel.provisioning.services import request
 
     runs = fake_runner(monkeypatch)
-    request(server=dns_servers[0], service="dns", objects=(), actor=None)  # joins the zone's pending change set
+    process_all(dns_servers)  # the first, full run
+    record_create(zone=zone, name="www", type="A", value="192.0.2.7", actor=None)
+    request(server=dns_servers[0], service="dns", objects=(), actor=None)  # joins the record's pending change set
     engine.process(dns_servers[0].pk, "dns")
-    assert len(runs) == 1 and runs[0].tags == ("bind9",) and runs[0].extravars == {}
+    assert len(runs) == 3 and runs[2].tags == ("bind9",) and runs[2].extravars == {}
 
 
 def test_a_stale_git_lock_from_a_dead_worker_does_not_block_the_history(

@@ -54,7 +54,7 @@ def test_documented_manual_run_serves_the_zone(server: hosts.TestHost, tmp_path:
     shutil.copytree(EXAMPLE / "host_vars", tmp_path / "host_vars")
     env = {
         **os.environ,
-        "ANSIBLE_COLLECTIONS_PATH": str(REPO / "collections"),
+        "ANSIBLE_COLLECTIONS_PATH": f"{REPO / 'collections'}:{REPO}",
         "PATH": f"{REPO / '.venv' / 'bin'}:{os.environ['PATH']}",
     }
 

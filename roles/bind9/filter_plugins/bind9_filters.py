@@ -1,4 +1,4 @@
-"""Filters of the bind9 role: zone-file text for record data."""
+"""Filters of the bind9 role: zone-file text for record data, and which zones a run touches."""
 
 from __future__ import annotations
 
@@ -25,8 +25,43 @@ def bind9_txt_rdata(value: object, chunk: int = TXT_CHUNK) -> str:
     return " ".join('"' + "".join(_escape_byte(b) for b in piece) + '"' for piece in pieces)
 
 
+def bind9_zones_split(zones: list[dict], only: list[str]) -> dict[str, list]:
+    """One pass over the zone list (it may hold thousands of zones; chained Jinja filters walked it once per
+    filter): the zones to serve, and of the ones this run touches (`only`, or all when empty) those present
+    and those marked absent."""
+    wanted = set(only)
+    split: dict[str, list] = {"present": [], "selected_present": [], "selected_absent": []}
+    for zone in zones:
+        absent = zone.get("state") == "absent"
+        if not absent:
+            split["present"].append(zone)
+        if not wanted or zone["name"] in wanted:
+            split["selected_absent" if absent else "selected_present"].append(zone)
+    return split
+
+
+def bind9_zone_files(zones: list[dict], directory: str, validate: list[str], group: str) -> list[dict]:
+    """baton.core.install_files entries of the zone files: one per zone, checked by named-checkzone."""
+    return [
+        {
+            "src": "etc/bind/zones/zone.db.j2",
+            "dest": f"{directory}/{zone['name']}.db",
+            "item": zone,
+            "label": zone["name"],
+            "mode": "0640",
+            "group": group,
+            "validate": [*validate, zone["name"], "%s"],
+        }
+        for zone in zones
+    ]
+
+
 class FilterModule:
     """bind9 role filters."""
 
     def filters(self) -> dict[str, object]:
-        return {"bind9_txt_rdata": bind9_txt_rdata}
+        return {
+            "bind9_txt_rdata": bind9_txt_rdata,
+            "bind9_zones_split": bind9_zones_split,
+            "bind9_zone_files": bind9_zone_files,
+        }
