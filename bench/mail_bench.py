@@ -76,15 +76,28 @@ def main() -> int:
         panel.start_processes()
         imap_port = panel.host.ports[143]
 
-        latencies = []
+        latencies: list[float] = []
+        applied: list[float] = []
         for i in range(args.latency_mailboxes):
             started = time.monotonic()
-            panel.api(key, "POST", "/api/mail/mailboxes/", {"name": f"lat{i:03d}", "password": PASSWORD})
+            box = panel.api(key, "POST", "/api/mail/mailboxes/", {"name": f"lat{i:03d}", "password": PASSWORD})
+            # Like a mail client set up after the panel shows the mailbox ready: poll the API, then log in. (Probing
+            # IMAP blindly would measure dovecot's auth_failure_delay: each refused attempt is answered after 2 s.)
+            while panel.api(key, "GET", f"/api/mail/mailboxes/{box['id']}/")["apply_state"] != "applied":
+                if time.monotonic() - started > 120:
+                    raise TimeoutError("a mailbox was not applied within 120 s")
+                time.sleep(0.05)
+            applied.append(time.monotonic() - started)
             while not imap_login(imap_port, f"lat{i:03d}"):
                 if time.monotonic() - started > 120:
                     raise TimeoutError("a mailbox did not work within 120 s")
                 time.sleep(0.1)
             latencies.append(time.monotonic() - started)
+        print(
+            f"mailbox created -> applied, {args.latency_mailboxes} mailboxes: "
+            f"p50 {percentile(applied, 0.5):.2f} s, p95 {percentile(applied, 0.95):.2f} s",
+            flush=True,
+        )
         print(
             f"mailbox created -> first IMAP login, {args.latency_mailboxes} mailboxes: "
             f"p50 {percentile(latencies, 0.5):.2f} s, p95 {percentile(latencies, 0.95):.2f} s (goal p50 <= 2 s)",

@@ -88,6 +88,10 @@ SPEC = registry.register(
         render=render,  # type: ignore[arg-type]
         settle=settle,
         full_tags=("postfix", "dovecot"),
+        # Mailbox, address and domain changes: the logins, sieve scripts and lookup tables (each rendered
+        # whole, in one remote step per role), without packages, configuration or the full argument check.
+        targeted_tags=("dovecot:users", "postfix:maps"),
+        skip_tags=("always",),
         argument_specs=("postfix", "dovecot"),
     )
 )

@@ -58,7 +58,9 @@ def _mail_server(account: Account) -> Server:
 def _converge(server: Server, objects: Sequence[models.Model], actor: User | None) -> ChangeSet:
     for obj in objects:
         type(obj)._default_manager.filter(pk=obj.pk).update(apply_state=ApplyState.PENDING, apply_error="")
-    return provisioning.request(server=server, service=SERVICE, objects=[(obj, "") for obj in objects], actor=actor)
+    # The scope names the object in the run's record; mail runs render every table whole, so no "only" list.
+    targets = [(obj, str(obj)[:253]) for obj in objects]
+    return provisioning.request(server=server, service=SERVICE, objects=targets, actor=actor)
 
 
 # Domains -------------------------------------------------------------------------------------------------

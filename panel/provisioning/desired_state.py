@@ -20,7 +20,7 @@ def root() -> Path:
 
 
 def host_vars_path(host: str, service: str) -> Path:
-    return root() / "host_vars" / host / f"{service}.yml"
+    return root() / "host_vars" / host / f"{service}.json"
 
 
 def _git(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

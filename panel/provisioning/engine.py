@@ -125,15 +125,14 @@ def _targeting(change_set: ChangeSet) -> Targeting:
     """Narrowest tags and "only these" vars covering the change set's items, or a full run. The first run of a
     service on a server is always a full one: a targeted slice assumes packages, configuration and service."""
     spec = registry.get(change_set.service)
-    full = Targeting(tags=spec.full_tags)
+    full = Targeting(tags=spec.full_tags, skip_tags=spec.skip_tags)
     scopes = sorted({item.scope for item in change_set.items.all()})
-    if change_set.full_run or not (spec.scope_var and spec.targeted_tags and scopes) or "" in scopes:
+    if change_set.full_run or not (spec.targeted_tags and scopes) or "" in scopes:
         return full
     if not _had_full_run(change_set.server_id, spec):
         return full
-    return Targeting(
-        tags=spec.targeted_tags, skip_tags=spec.targeted_skip_tags, extravars={spec.scope_var: scopes}, only=scopes
-    )
+    extravars = {spec.scope_var: scopes} if spec.scope_var else {}
+    return Targeting(tags=spec.targeted_tags, skip_tags=spec.skip_tags, extravars=extravars, only=scopes)
 
 
 def _had_full_run(server_id: int, spec: registry.ServiceSpec) -> bool:
@@ -196,7 +195,7 @@ def apply_change_set(change_set: ChangeSet, rendered: Rendered, *, holder: str) 
         tags=",".join(targeting.tags),
         only=targeting.only,
         vars_hash=rendered.digest,
-        vars_diff=desired_state.unified_diff(previous, rendered.text, f"{change_set.service}.yml"),
+        vars_diff=desired_state.unified_diff(previous, rendered.text, f"{change_set.service}.json"),
     )
     request = RunRequest(
         target=target_of(server),
@@ -310,7 +309,7 @@ def check(server: Server, service: str, *, kind: str) -> Run:
             ident=f"{kind}-{server.pk}-{timezone.now():%Y%m%d%H%M%S%f}",
             tags=",".join(spec.full_tags),
             vars_hash=rendered.digest,
-            vars_diff=desired_state.unified_diff(previous, rendered.text, f"{service}.yml"),
+            vars_diff=desired_state.unified_diff(previous, rendered.text, f"{service}.json"),
         )
         request = RunRequest(
             target=target_of(server),
@@ -318,6 +317,7 @@ def check(server: Server, service: str, *, kind: str) -> Run:
             playbook=spec.playbook,
             host_vars=rendered.text,
             tags=spec.full_tags,
+            skip_tags=spec.skip_tags,
             check=True,
             ident=run.ident,
         )

@@ -28,9 +28,10 @@ class ServiceSpec:
     full_tags: tuple[str, ...]
     targeted_tags: tuple[str, ...] = ()
     scope_var: str | None = None
-    # Tags targeted runs skip, e.g. "always" for the role's argument check of the full state (the targeted slice
-    # checks the part it touches); their cost must not grow with everything else on the server.
-    targeted_skip_tags: tuple[str, ...] = ()
+    # Tags every panel run skips: "always" is the role's automatic argument check, whose cost grows with the
+    # whole state (seconds at 10,000 mailboxes). The renderers' output is checked against the argument specs by
+    # the test suite, and each role checks what its files depend on in its own one-pass preflight.
+    skip_tags: tuple[str, ...] = ()
     argument_specs: tuple[str, ...] = field(default_factory=tuple)  # role names whose specs check the render
     lock: Callable[[Server], None] = lambda server: None  # row locks taken while claiming and rendering
 

@@ -167,7 +167,7 @@ def _prepare(request: RunRequest) -> Path:
     inventory = private / "inventory"
     inventory.mkdir()
     (inventory / "hosts.json").write_text(json.dumps(_inventory(request.target)))
-    write_atomically(inventory / "host_vars" / request.target.name / f"{request.service}.yml", request.host_vars)
+    write_atomically(inventory / "host_vars" / request.target.name / f"{request.service}.json", request.host_vars)
     (private / "known_hosts").write_text(_known_hosts_line(request.target))
     return private
 

@@ -138,3 +138,19 @@ def test_vacation_renders_with_the_mailboxs_addresses(
     with pytest.raises(ValidationFailed) as excinfo:
         services.autoresponse_set(mailbox=mailbox, subject="two\nlines", body="x", actor=customer_a)
     assert "subject" in excinfo.value.fields
+
+
+def test_mail_changes_after_the_first_full_run_are_targeted_data_runs(
+    monkeypatch: pytest.MonkeyPatch, domain: object, mailbox: Mailbox, customer_a: User, mail_server: Server
+) -> None:
+    from panel.provisioning import engine
+    from tests.integration.test_provisioning_engine import fake_runner
+
+    runs = fake_runner(monkeypatch)
+    engine.process(mail_server.pk, "mail")
+    services.mailbox_create(account=mailbox.account, name="second", password="second-pass-1234", actor=customer_a)
+    engine.process(mail_server.pk, "mail")
+    assert [(r.tags, r.skip_tags, r.extravars) for r in runs] == [
+        (("postfix", "dovecot"), ("always",), {}),
+        (("dovecot:users", "postfix:maps"), ("always",), {}),
+    ]

@@ -79,7 +79,7 @@ def test_success_applies_every_object_once_all_servers_are_done(
     assert Zone.objects.get(pk=zone.pk).apply_state == "applied"
     assert set(Record.objects.values_list("apply_state", flat=True)) == {"applied"}
     assert [r.target.name for r in runs] == ["ns1", "ns2"]
-    assert "!unsafe 'shop.example'" in runs[0].host_vars
+    assert '"name": {"__ansible_unsafe": "shop.example"}' in runs[0].host_vars
 
 
 def test_the_first_run_on_a_server_is_full_and_later_ones_are_targeted(
@@ -87,7 +87,7 @@ def test_the_first_run_on_a_server_is_full_and_later_ones_are_targeted(
 ) -> None:
     runs = fake_runner(monkeypatch)
     process_all(dns_servers)
-    assert [(r.tags, r.skip_tags, r.extravars) for r in runs] == [(("bind9",), (), {})] * 2
+    assert [(r.tags, r.skip_tags, r.extravars) for r in runs] == [(("bind9",), ("always",), {})] * 2
     record_create(zone=zone, name="www", type="A", value="192.0.2.7", actor=customer_a)
     process_all(dns_servers)
     targeted = (("bind9:zones",), ("always",), {"bind9__host_only_zones": ["shop.example"]})
@@ -177,7 +177,7 @@ def test_a_retry_after_failure_renders_afresh(
     retried = change_set_retry(change_set=failed, actor=customer_a)
     assert retried.pk != failed.pk and retried.items.count() >= failed.items.count()
     process_all(dns_servers)
-    assert "state: absent" in runs[0].host_vars
+    assert '"state": "absent"' in runs[0].host_vars
     assert not Zone.objects.filter(pk=zone.pk).exists()  # gone once every server dropped it
 
 
@@ -267,7 +267,7 @@ def test_a_stale_git_lock_from_a_dead_worker_does_not_block_the_history(
     record_create(zone=zone, name="after", type="A", value="192.0.2.5", actor=None)
     engine.process(dns_servers[0].pk, "dns")
     history = subprocess.run(
-        ["git", "-C", str(repo), "log", "--format=%s", "--", "host_vars/ns1/dns.yml"],
+        ["git", "-C", str(repo), "log", "--format=%s", "--", "host_vars/ns1/dns.json"],
         capture_output=True,
         text=True,
         check=True,

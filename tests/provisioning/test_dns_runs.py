@@ -19,6 +19,7 @@ from panel.dns.services import record_create, zone_create
 from panel.provisioning import engine
 from panel.provisioning.choices import RunKind
 from panel.provisioning.models import ChangeSet
+from panel.provisioning.services import request
 from panel.provisioning.tasks import reap_and_kick
 from panel.servers.models import Placement, Server
 from tests import hosts
@@ -92,6 +93,19 @@ def test_validation_failure_keeps_the_old_zone_and_marks_the_record_failed(
     assert ask(testhost, "www.runs.example.", "A") == (dns.rcode.NOERROR, ["192.0.2.10"])
     failed_event = change_set.runs.get().events.filter(status="failed").first()
     assert failed_event is not None and "has no address records" in failed_event.stdout + failed_event.message
+
+
+def test_template_syntax_in_customer_data_reaches_the_server_as_text(
+    zone: Zone, primary: Server, customer_a: User, testhost: hosts.TestHost
+) -> None:
+    # The validators refuse template syntax; this row goes past them on purpose (defence in depth: the renderer
+    # marks it unsafe). Were it evaluated, the TXT record would hold the server's `id` output.
+    value = "{{ lookup('pipe', 'id') }}"
+    Record.objects.create(zone=zone, name="t", type="TXT", value=value)
+    Zone.objects.filter(pk=zone.pk).update(serial=zone.serial + 1)
+    request(server=primary, service="dns", objects=[(zone, zone.name)], actor=None)
+    converge(primary)
+    assert ask(testhost, "t.runs.example.", "TXT") == (dns.rcode.NOERROR, [f'"{value}"'])
 
 
 def test_a_plan_changes_nothing_and_the_apply_after_it_really_applies(

@@ -12,7 +12,7 @@ from panel.provisioning import hostvars, registry
 from panel.provisioning.hostvars.mail import AddressData, MailboxData, MailServerData, VacationData, render
 from tests.provisioning.specs import role_spec_errors
 
-GOLDEN = Path(__file__).parent / "golden" / "mail.yml"
+GOLDEN = Path(__file__).parent / "golden" / "mail.json"
 DATA = MailServerData(
     domains=(("shop.example", False), ("old.example", True)),
     mailboxes=(

@@ -8,6 +8,7 @@ Every check prints "ok: ..." or raises; the exit status is non-zero on the first
 import base64
 import imaplib
 import json
+import re
 import smtplib
 import ssl
 import sys
@@ -28,7 +29,7 @@ def ok(msg):
     print(f"ok: {msg}", flush=True)
 
 
-def send(rcpt, subject, sender="someone@outside.test", host="127.0.0.1", headers=None, to_header=None):
+def send(rcpt, subject, sender="someone@outside.test", host="127.0.0.1", headers=None, to_header=None, body=""):
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = to_header or rcpt
@@ -36,7 +37,7 @@ def send(rcpt, subject, sender="someone@outside.test", host="127.0.0.1", headers
     msg["Message-ID"] = f"<{uuid.uuid4()}@outside.test>"
     for k, v in (headers or {}).items():
         msg[k] = v
-    msg.set_content(f"Body of {subject}\n")
+    msg.set_content(f"Body of {subject}\n{body}")
     with smtplib.SMTP(host, 25, timeout=TIMEOUT) as s:
         s.ehlo("client.outside.test")
         s.send_message(msg, from_addr=sender, to_addrs=[rcpt])
@@ -120,6 +121,30 @@ def main():
     assert len(find("bob", f"spam-high {run}", wait=0)) == 0, "high-score message delivered to bob"
     ok("spam presets: junk -> Junk folder; discard drops X-Spam-Score 9.5 >= 8 and keeps -1.0")
 
+    # Quotas: alice's 100 MB limit is announced over IMAP. erin has 1 MB: dovecot's grace (quota_storage_grace,
+    # 10 MB by default) lets the message that crosses the limit in, and refuses every message after it. erin's
+    # INBOX is emptied first, so the check can run again on the same server.
+    imap = imap_login("alice")
+    typ, data = imap.getquotaroot("INBOX")
+    imap.logout()
+    assert typ == "OK" and re.search(r"STORAGE \d+ 102400\)", str(data)), f"alice's quota root: {typ} {data}"
+    imap = imap_login("erin")
+    if int(imap.select("INBOX")[1][0]):
+        imap.store("1:*", "+FLAGS", "\\Deleted")
+        imap.expunge()
+    imap.logout()
+    send("erin@example.net", f"crossing {run}", body="x" * 1_500_000)
+    assert len(find("erin", f"crossing {run}")) == 1, "the message crossing erin's quota did not arrive"
+    send("erin@example.net", f"over-quota {run}")
+    time.sleep(3)  # a refusal leaves no trace in the mailbox: give the delivery time to be tried
+    assert len(find("erin", f"over-quota {run}", wait=0)) == 0, "erin received mail beyond her 1 MB quota"
+    imap = imap_login("erin")
+    typ, data = imap.getquotaroot("INBOX")
+    imap.logout()
+    used, limit = (int(v) for v in re.search(r"STORAGE (\d+) (\d+)\)", str(data)).groups())
+    assert limit == 1024 and used > limit, f"erin's quota root: {data}"
+    ok(f"quotas: alice's 100 MB announced; erin's 1 MB ({used} KB used) refuses mail once it is exceeded")
+
     # The inactive mailbox: no IMAP login, and mail to it is rejected at RCPT.
     try:
         imap_login("dave", use_login=True).logout()
@@ -130,6 +155,9 @@ def main():
     for rcpt in ("dave@example.net", "dave@mailboxes.baton.internal"):
         code, resp = expect_rcpt_refused("127.0.0.1", 25, "someone@outside.test", rcpt, "5", "")
         ok(f"RCPT {rcpt} rejected: {code} {resp}")
+    # example.org has a catch-all: dave's address there must still be refused, not delivered to carol.
+    code, resp = expect_rcpt_refused("127.0.0.1", 25, "someone@outside.test", "dave@example.org", "5", "disabled")
+    ok(f"RCPT dave@example.org rejected despite the catch-all: {code} {resp}")
 
     # Closed relay: from a non-loopback address, outside to outside is refused at RCPT.
     code, resp = expect_rcpt_refused(
@@ -166,8 +194,14 @@ def main():
         msg["Subject"] = f"submission {run}"
         msg.set_content("sent through submission\n")
         s.send_message(msg)
+        # alice may not send as bob (reject_sender_login_mismatch), nor as an address of nobody.
+        for foreign in ("bob@example.net", "nobody@example.org"):
+            s.mail(foreign)
+            code, resp = s.rcpt("carol@example.org")
+            assert code == 553 and b"not owned by user alice" in resp, f"alice sending as {foreign}: {code} {resp}"
+            s.rset()
     assert len(find("bob", f"submission {run}")) == 1, "message sent through submission not in bob's INBOX"
-    ok(f"submission on 587: STARTTLS, AUTH PLAIN as alice (wrong password 535), relay allowed ({code} {resp})")
+    ok("submission on 587: STARTTLS, AUTH PLAIN as alice (wrong password 535), relay allowed, sending as bob refused")
 
     # Vacation: a sender writes twice to alice and gets exactly one answer. The sender is a fresh address
     # of the catch-all (carol's mailbox), so every run has a sender alice has not answered yet.

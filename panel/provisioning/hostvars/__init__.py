@@ -1,15 +1,24 @@
-"""Rendering host_vars: the YAML the roles read, with every customer string tagged `!unsafe`.
+"""Rendering host_vars: the JSON the roles read, with every customer string marked unsafe.
 
-Renderers wrap strings that a customer typed in `unsafe()`. Dumped as `!unsafe '...'`, Ansible never
-evaluates them as templates, whatever they contain.
+Renderers wrap strings that a customer typed in `unsafe()`. They are written as `{"__ansible_unsafe": "..."}`,
+the marker Ansible's own JSON decoder turns into an unsafe string: Ansible never evaluates it as a template,
+whatever it contains (the same as `!unsafe` in YAML).
+
+JSON rather than YAML because of size: a mail server with 10,000 mailboxes has ~6 MB of host_vars, which
+Ansible's YAML loader (it tags every scalar with its origin) reads in 5-15 s and PyYAML writes in ~5 s; JSON
+takes ~1 s and 0.3 s. Indented one key per line, so `git log -p` of the desired state stays readable.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from typing import Any
 
-import yaml
+UNSAFE_KEY = "__ansible_unsafe"
+# An unsafe marker that json.dumps(indent=1) spread over three lines, put back on one.
+_SPREAD_MARKER = re.compile(r'\{\n\s*"__ansible_unsafe": ("(?:[^"\\]|\\.)*")\n\s*\}')
 
 
 class Unsafe(str):
@@ -22,39 +31,31 @@ def unsafe(value: str) -> Unsafe:
     return Unsafe(value)
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-def _represent_unsafe(dumper: yaml.SafeDumper, value: Unsafe) -> yaml.Node:
-    return dumper.represent_scalar("!unsafe", str(value), style="'")
-
-
-_Dumper.add_representer(Unsafe, _represent_unsafe)
-
-
-def _load_unsafe(loader: yaml.SafeLoader, node: yaml.Node) -> Unsafe:
-    return Unsafe(loader.construct_scalar(node))  # type: ignore[arg-type]
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-_Loader.add_constructor("!unsafe", _load_unsafe)
+def _mark(value: Any) -> Any:
+    if isinstance(value, Unsafe):
+        return {UNSAFE_KEY: str(value)}
+    if isinstance(value, dict):
+        return {key: _mark(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mark(item) for item in value]
+    return value
 
 
 def dump(variables: dict[str, Any]) -> str:
-    """Deterministic YAML (keys sorted) so identical state gives identical files, hashes and git history."""
-    body = yaml.dump(
-        variables, Dumper=_Dumper, sort_keys=True, allow_unicode=True, default_flow_style=False, width=1000
-    )
-    return f"---\n# Written by the Baton panel: the desired state of this service on this host. Do not edit.\n{body}"
+    """Deterministic JSON (keys sorted) so identical state gives identical files, hashes and git history."""
+    text = json.dumps(_mark(variables), sort_keys=True, indent=1, ensure_ascii=False)
+    return _SPREAD_MARKER.sub(r'{"__ansible_unsafe": \1}', text) + "\n"
+
+
+def _unmark(obj: dict[str, Any]) -> Any:
+    if obj.keys() == {UNSAFE_KEY}:
+        return Unsafe(obj[UNSAFE_KEY])
+    return obj
 
 
 def load(text: str) -> Any:
-    """Read a host_vars file back, keeping `!unsafe` strings as `Unsafe` (for tests and diffs)."""
-    return yaml.load(text, Loader=_Loader)
+    """Read a host_vars file back, with unsafe strings as `Unsafe` (for tests and diffs)."""
+    return json.loads(text, object_hook=_unmark)
 
 
 def digest(text: str) -> str:

@@ -23,7 +23,9 @@ options:
     elements: dict
     required: true
   prune:
-    description: Directories (C(directory), C(suffix)) where files with that suffix not in C(files) are deleted.
+    description: >-
+      Directories (C(directory), C(suffix)) where files with that suffix not in C(files) are deleted, with
+      their C(companions) (other suffixes of the same stem, e.g. compiled versions).
     type: list
     elements: dict
     default: []
@@ -59,6 +61,7 @@ pruned_files:
   returned: always
 """
 
+import glob
 import os
 import tempfile
 import time
@@ -75,7 +78,7 @@ def _live_content(path: str) -> str | None:
 
 
 def _command(template: list[str] | None, path: str) -> list[str]:
-    return [path if part == "%s" else part for part in template or []]
+    return [part.replace("%s", path) for part in template or []]
 
 
 def _install(module: AnsibleModule, spec: dict) -> str | None:
@@ -97,8 +100,9 @@ def _install(module: AnsibleModule, spec: dict) -> str | None:
             os.replace(temporary, path)
         return None
     finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        # The file and whatever its validator left beside it (sievec writes <file>.svbin).
+        for leftover in glob.glob(glob.escape(temporary) + "*"):
+            os.unlink(leftover)
 
 
 def _after(module: AnsibleModule, spec: dict) -> None:
@@ -115,10 +119,14 @@ def _prune(module: AnsibleModule, keep: set[str]) -> list[str]:
             continue
         for name in sorted(os.listdir(directory)):
             path = os.path.join(directory, name)
-            if name.endswith(suffix) and path not in keep and os.path.isfile(path):
-                pruned.append(path)
-                if not module.check_mode:
-                    os.unlink(path)
+            if not name.endswith(suffix) or path in keep or not os.path.isfile(path):
+                continue
+            stem = path[: -len(suffix)]
+            companions = [stem + other for other in entry.get("companions") or [] if os.path.isfile(stem + other)]
+            pruned.extend([path, *companions])
+            if not module.check_mode:
+                for stale in (path, *companions):
+                    os.unlink(stale)
     return pruned
 
 
