@@ -28,7 +28,9 @@ INSTALLED_APPS = [
     "panel.provisioning",
     "panel.dns",
     "panel.mail",
+    "panel.orders",
     "panel.portal",
+    "billing",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +168,17 @@ BATON_DNS_DEFAULT_RECORDS: list[dict[str, str]] = []
 # Mail -----------------------------------------------------------------------------------------------------
 # The host name MX records of mail domains point to (the mail server's public name), as in a zone file.
 BATON_MAIL_HOSTNAME = os.environ.get("BATON_MAIL_HOSTNAME", "mail.baton.invalid.")
+
+# Billing --------------------------------------------------------------------------------------------------
+# Who issues the invoices, as printed on them and frozen into each issued invoice's snapshot.
+BATON_BILLING_SELLER = {
+    "name": os.environ.get("BATON_SELLER_NAME", "Baton Hosting"),
+    "vat_id": os.environ.get("BATON_SELLER_VAT_ID", ""),
+    "address": os.environ.get("BATON_SELLER_ADDRESS", ""),
+    "email": os.environ.get("BATON_SELLER_EMAIL", "billing@baton.invalid"),
+}
+# Days from issue to due date when an invoice does not set its own.
+BATON_BILLING_DUE_DAYS = int(os.environ.get("BATON_BILLING_DUE_DAYS", "30"))
 
 LOGGING = {
     "version": 1,
