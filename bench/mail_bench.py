@@ -46,6 +46,10 @@ COUNT_RUNS = """
 from panel.provisioning.models import Run
 print("RUNS", Run.objects.filter(kind="apply", service="mail", started_at__gte="{since}").count())
 """
+LAST_RUN = """
+from panel.provisioning.models import Run
+print(round(Run.objects.filter(service="mail").latest("started_at").duration, 1))
+"""
 _TLS = ssl.create_default_context()
 _TLS.check_hostname, _TLS.verify_mode = False, ssl.CERT_NONE
 
@@ -131,9 +135,11 @@ def main() -> int:
         print(f"converge that adds {fill} mailboxes and addresses: {time.monotonic() - started:.1f} s", flush=True)
         started = time.monotonic()
         panel.manage("converge", panel.host.name, "mail")
+        elapsed = time.monotonic() - started
+        ansible = panel.shell(LAST_RUN).split()[-1]
         print(
-            f"no-op converge at {args.noop_mailboxes} mailboxes and addresses: {time.monotonic() - started:.1f} s "
-            f"(goal <= 20 s)"
+            f"no-op converge at {args.noop_mailboxes} mailboxes and addresses: {elapsed:.1f} s, of which the "
+            f"Ansible run {ansible} s (goal <= 20 s)"
         )
     return 0
 

@@ -29,11 +29,13 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail("files must be a list")
         self._templates: dict[str, tuple[str, Any]] = {}
         rendered = [self._file(entry, task_vars) for entry in files]
-        result.update(
-            self._execute_module(
-                module_name="baton.core.install_files", module_args={**args, "files": rendered}, task_vars=task_vars
-            )
+        module_result = self._execute_module(
+            module_name="baton.core.install_files", module_args={**args, "files": rendered}, task_vars=task_vars
         )
+        # The module's echo of its arguments is every rendered file (megabytes for 10,000 mailboxes, and the
+        # password hashes): it would travel through every callback and run event for nothing.
+        module_result.pop("invocation", None)
+        result.update(module_result)
         return result
 
     def _file(self, entry: Any, task_vars: dict[str, Any]) -> dict[str, Any]:
