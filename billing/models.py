@@ -29,8 +29,12 @@ class Invoice(TimeStampedModel):
     issued_on = models.DateField(null=True, blank=True)
     due_on = models.DateField(null=True, blank=True)
     snapshot = models.JSONField(null=True, blank=True, editable=False)
+    # Rendered from the snapshot after the issue commits; empty until the task has run.
+    pdf = models.FileField(upload_to="invoices/%Y/", blank=True, editable=False)
+    mailed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     tenant_path: ClassVar[str] = "account"
+    audit_exclude: ClassVar[tuple[str, ...]] = ("pdf",)  # a rendering of the snapshot, which is audited
     objects = TenantQuerySet.as_manager()
 
     class Meta:

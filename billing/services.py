@@ -6,6 +6,7 @@ keep the rules of the documents: drafts are editable, issued invoices are number
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -31,6 +32,8 @@ from panel.orders.selectors import orders_with_history, plan_rates
 from panel.orders.services import decimal_input, today
 
 INVOICE_EDITABLE = ("due_on", "series")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,37 @@ def bill_orders(
     return bills
 
 
+def billing_run(
+    *, on: date | None = None, accounts: Sequence[Account] | None = None, actor: User | None, commit: bool = False
+) -> list[Bill]:
+    """Bill every order of `accounts` (by default every account with orders) up to `on`, one account at a time.
+
+    Named accounts without a billing contact are refused before anything is written. When every account is
+    billed (the monthly run) such accounts are skipped and logged instead, so one missing contact does not
+    hold back everybody's invoices. Running twice on the same day bills nothing the second time.
+    """
+    _require_staff(actor, "run billing")
+    on = on or today()
+    if accounts is None:
+        chosen = list(Account.objects.filter(orders__isnull=False).distinct().order_by("pk"))
+    else:
+        chosen = sorted(set(accounts), key=lambda account: account.pk)
+        lacking = [account for account in chosen if not account.contacts.filter(is_billing=True).exists()]
+        if commit and lacking:
+            raise ValidationFailed(
+                f"The account {lacking[0]} has no billing contact; add one before billing it.",
+                field="accounts",
+                code="no_billing_contact",
+            )
+    bills: list[Bill] = []
+    for account in chosen:
+        if commit and accounts is None and not account.contacts.filter(is_billing=True).exists():
+            log.warning("billing run %s: account %s skipped, it has no billing contact", on, account)
+            continue
+        bills.extend(bill_orders(orders=Order.objects.filter(account=account), date=on, actor=actor, commit=commit))
+    return bills
+
+
 # Drafts ----------------------------------------------------------------------------------------------------
 
 
@@ -350,6 +384,7 @@ def _snapshot(invoice: Invoice, contact: Contact) -> dict[str, Any]:
             }
             for line in lines
         ],
+        "payment_instructions": settings.BATON_BILLING_PAYMENT_INSTRUCTIONS,
         "totals": {
             "by_rate": [{"rate": amount(t.rate), "base": amount(t.base), "tax": amount(t.tax)} for t in totals.by_rate],
             "base": amount(totals.base),
@@ -376,6 +411,11 @@ def invoice_issue(*, invoice: Invoice, actor: User | None, on: date | None = Non
     invoice.snapshot = _snapshot(invoice, contact)
     invoice.save()
     record_change(actor=actor, action=ChangeAction.UPDATE, obj=invoice, before=before, after=snapshot(invoice))
+    from billing.tasks import render_invoice_pdf  # the tasks module calls these services
+
+    # The PDF is rendered from the committed snapshot, outside the numbering lock; a rolled-back issue sends nothing.
+    issued_id = invoice.pk
+    transaction.on_commit(lambda: render_invoice_pdf(issued_id))
     return invoice
 
 

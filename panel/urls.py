@@ -15,6 +15,8 @@ urlpatterns = [
     path("api/", include("panel.provisioning.api.urls")),
     path("api/", include("panel.dns.api.urls")),
     path("api/", include("panel.mail.api.urls")),
+    path("api/", include("panel.orders.api.urls")),
+    path("api/", include("billing.api.urls")),
     path("api-auth/", include("rest_framework.urls", namespace="rest_framework")),
     path("", include("panel.portal.urls")),
 ]

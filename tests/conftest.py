@@ -80,6 +80,7 @@ def _isolated_state(tmp_path_factory: pytest.TempPathFactory, settings: object) 
     base = tmp_path_factory.mktemp("state")
     settings.BATON_DESIRED_STATE_DIR = str(base / "desired-state")  # type: ignore[attr-defined]
     settings.BATON_RUN_DIR = str(base / "runs")  # type: ignore[attr-defined]
+    settings.MEDIA_ROOT = str(base / "media")  # type: ignore[attr-defined]
 
 
 @pytest.fixture

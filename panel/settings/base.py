@@ -85,6 +85,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Files the panel writes (invoice PDFs); served to customers only through the API, never as static files.
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "media/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -123,6 +126,10 @@ SPECTACULAR_SETTINGS = {
         "EventStatusEnum": "panel.provisioning.choices.EventStatus",
         "ChangeSetStateEnum": "panel.provisioning.choices.ChangeSetState",
         "ApplyStateEnum": "panel.provisioning.choices.ApplyState",
+        "RunKindEnum": "panel.provisioning.choices.RunKind",
+        "InvoiceKindEnum": "billing.choices.InvoiceKind",
+        "InvoiceStateEnum": "billing.choices.InvoiceState",
+        "SubLineKindEnum": "billing.choices.SubLineKind",
     },
 }
 
@@ -179,6 +186,15 @@ BATON_BILLING_SELLER = {
 }
 # Days from issue to due date when an invoice does not set its own.
 BATON_BILLING_DUE_DAYS = int(os.environ.get("BATON_BILLING_DUE_DAYS", "30"))
+# How to pay, printed at the foot of every invoice (frozen into its snapshot when issued).
+BATON_BILLING_PAYMENT_INSTRUCTIONS = os.environ.get(
+    "BATON_BILLING_PAYMENT_INSTRUCTIONS",
+    "Please pay by bank transfer before the due date, quoting the invoice number as the reference.",
+)
+# Day of the month (1-28) on which every account's orders are billed up to that day, into draft invoices.
+BATON_BILLING_DAY = int(os.environ.get("BATON_BILLING_DAY", "1"))
+# The hour (UTC) of that day at which the billing run starts.
+BATON_BILLING_HOUR = int(os.environ.get("BATON_BILLING_HOUR", "3"))
 
 LOGGING = {
     "version": 1,
@@ -187,5 +203,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # The Huey consumer installs its own handler; without this every worker line is printed twice.
-    "loggers": {"huey": {"level": "INFO", "propagate": False}},
+    # weasyprint logs every rendering step at INFO; one line per invoice PDF would drown the worker's log.
+    "loggers": {
+        "huey": {"level": "INFO", "propagate": False},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

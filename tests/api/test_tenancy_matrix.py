@@ -6,17 +6,23 @@ Every refused call must also leave the data exactly as it was.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
 from rest_framework.test import APIClient
 
+from billing.models import Invoice
+from billing.services import invoice_create, invoice_issue, invoice_line_add
 from panel.accounts.models import Account, ApiToken, Contact, User
-from panel.accounts.services import token_create
+from panel.accounts.services import contact_create, token_create
 from panel.dns.models import Record, Zone
 from panel.dns.services import record_create, zone_create
 from panel.mail import services as mail_services
 from panel.mail.models import Address, Mailbox, MailDomain
+from panel.orders.models import Order
+from panel.orders.services import order_update_for, service_create
 from panel.provisioning.models import ChangeSet, ChangeSetItem
 from panel.servers.models import Server
 from tests.conftest import token_client
@@ -53,7 +59,8 @@ CASES = [
     Case("accounts-retrieve", "get", "/api/accounts/{account_a}/", (401, 403, 403, 200)),
     Case("accounts-create", "post", "/api/accounts/", (401, 403, 403, 201), ACCOUNT_BODY),
     Case("accounts-update", "patch", "/api/accounts/{account_a}/", (401, 403, 403, 200), {"name": "Renamed"}),
-    Case("accounts-delete", "delete", "/api/accounts/{account_a}/", (401, 403, 403, 204)),
+    # A has invoices (see _billing_world), so staff's delete keeps it soft-deleted: 200 with the reasons.
+    Case("accounts-delete", "delete", "/api/accounts/{account_a}/", (401, 403, 403, 200)),
     Case("accounts-disable", "post", "/api/accounts/{account_a}/disable/", (401, 403, 403, 200)),
     Case("accounts-enable", "post", "/api/accounts/{account_a}/enable/", (401, 403, 403, 200)),
     Case(
@@ -142,6 +149,17 @@ CASES = [
     Case("servers-retrieve", "get", "/api/servers/{server}/", (401, 403, 403, 200)),
     Case("servers-update", "patch", "/api/servers/{server}/", (401, 403, 403, 200), {"ssh_port": 2222}),
     Case("placements-list", "get", "/api/placements/", (401, 403, 403, 200)),
+    Case("orders-list", "get", "/api/orders/", (401, 200, 200, 200)),
+    Case("orders-retrieve", "get", "/api/orders/{order_a}/", (401, 200, 404, 200)),
+    Case("orders-create", "post", "/api/orders/", (401, 405, 405, 405), {"description": "x"}),
+    Case("invoices-list", "get", "/api/invoices/", (401, 200, 200, 200)),
+    Case("invoices-retrieve", "get", "/api/invoices/{invoice_a}/", (401, 200, 404, 200)),
+    Case("invoices-retrieve-draft", "get", "/api/invoices/{draft_a}/", (401, 404, 404, 200)),
+    Case("invoices-create", "post", "/api/invoices/", (401, 405, 405, 405), {"account": "{account_a}"}),
+    Case("invoices-pdf", "get", "/api/invoices/{invoice_a}/pdf/", (401, 200, 404, 200)),
+    Case("invoices-issue", "post", "/api/invoices/{draft_a}/issue/", (401, 403, 403, 200)),
+    Case("invoices-amend", "post", "/api/invoices/{invoice_a}/amend/", (401, 403, 403, 201)),
+    Case("billing-run", "post", "/api/billing/run/", (401, 403, 403, 200), {"date": "2024-04-01", "commit": True}),
 ]
 
 
@@ -175,7 +193,11 @@ def world(dns_servers: tuple[Server, Server], mail_server: Server) -> World:
     address_a, _ = mail_services.address_create(
         domain=mail_domain_a, local_part="info", mailboxes=[mailbox_a], actor=None
     )
+    order_a, invoice_a, draft_a = _billing_world(account_a, users["staff"])
     ids = {
+        "order_a": order_a.pk,
+        "invoice_a": invoice_a.pk,
+        "draft_a": draft_a.pk,
         "account_a": account_a.pk,
         "contact_a": contact_a.pk,
         "token_a": token_a.pk,
@@ -188,6 +210,21 @@ def world(dns_servers: tuple[Server, Server], mail_server: Server) -> World:
         "address_a": address_a.pk,
     }
     return World(clients, ids, account_a, account_b)
+
+
+def _billing_world(account: Account, staff: User) -> tuple[Order, Invoice, Invoice]:
+    """An order of A's account billed until April, an issued invoice with its PDF, and a draft."""
+    contact_create(account=account, name="Billing", email="billing@alice-home.org", usages=["billing"], actor=None)
+    service_create(description="Hosting", content_type="accounts.account", nominal_price="10.00", actor=staff)
+    [order] = order_update_for(obj=account, actor=None, on=date(2024, 3, 1))
+    invoices = []
+    for _ in range(2):
+        invoice = invoice_create(account=account, kind="fee", actor=staff)
+        invoice_line_add(invoice=invoice, description="Setup", quantity="1", unit_price="5", actor=staff)
+        invoices.append(invoice)
+    issued = invoice_issue(invoice=invoices[0], actor=staff, on=date(2024, 3, 1))
+    issued.pdf.save("C2024-00001.pdf", ContentFile(b"%PDF-1.4 stand-in"))  # rendering is tested in tests/billing
+    return order, issued, invoices[1]
 
 
 def fingerprint() -> tuple[Any, ...]:
@@ -208,6 +245,8 @@ def fingerprint() -> tuple[Any, ...]:
         list(MailDomain.objects.order_by("pk").values_list("pk", "name", "pending_delete")),
         list(Mailbox.objects.order_by("pk").values_list("pk", "name", "quota_mb", "password_hash", "pending_delete")),
         list(Address.objects.order_by("pk").values_list("pk", "local_part", "forwards", "pending_delete")),
+        list(Order.objects.order_by("pk").values_list("pk", "billed_until")),
+        list(Invoice.objects.order_by("pk").values_list("pk", "state", "number")),
     )
 
 

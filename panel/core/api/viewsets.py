@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from django.db.models import Model, QuerySet
-from rest_framework import viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.serializers import BaseSerializer
 
 from panel.core.api.permissions import IsTenantMember
@@ -35,6 +35,19 @@ def request_actor(request: Request) -> User:
     return cast("User", request.user)
 
 
+class SelectorReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+    """List and retrieve through a selector scoped to the caller; for objects the API never writes directly
+    (extra actions may still call services)."""
+
+    permission_classes: ClassVar[list[type]] = [IsTenantMember]  # type: ignore[misc]
+    selector: Callable[..., QuerySet[Any]]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        if getattr(self, "swagger_fake_view", False):  # the OpenAPI generator inspects views without a user
+            return type(self).serializer_class.Meta.model.objects.none()  # type: ignore[attr-defined, no-any-return, union-attr]
+        return self.selector(actor=request_actor(self.request))
+
+
 class ServiceModelViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
     permission_classes: ClassVar[list[type]] = [IsTenantMember]  # type: ignore[misc]
     selector: Callable[..., QuerySet[Any]]
@@ -43,10 +56,7 @@ class ServiceModelViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
     delete_service: Callable[..., Any] | None = None
     instance_kwarg: str = "instance"
 
-    def get_queryset(self) -> QuerySet[Any]:
-        if getattr(self, "swagger_fake_view", False):  # the OpenAPI generator inspects views without a user
-            return type(self).serializer_class.Meta.model.objects.none()  # type: ignore[attr-defined, no-any-return, union-attr]
-        return self.selector(actor=request_actor(self.request))
+    get_queryset = SelectorReadOnlyViewSet.get_queryset
 
     def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         assert self.create_service is not None

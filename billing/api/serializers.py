@@ -1,0 +1,151 @@
+"""Shapes of the billing API. Invoices are read here and changed only through the billing services."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from billing.models import Invoice, InvoiceLine, InvoiceSubLine
+from billing.services import invoice_totals
+from panel.accounts.models import Account
+
+
+def money() -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+
+
+def decimal4() -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=18, decimal_places=4, read_only=True)
+
+
+def percentage() -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=5, decimal_places=2, read_only=True)
+
+
+class InvoiceSubLineSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = InvoiceSubLine
+        fields: ClassVar[list[str]] = ["kind", "description", "amount"]
+        read_only_fields: ClassVar[list[str]] = fields
+
+
+class InvoiceLineSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    sublines = InvoiceSubLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = InvoiceLine
+        fields: ClassVar[list[str]] = [
+            "id",
+            "order",
+            "description",
+            "period_start",
+            "period_end",
+            "quantity",
+            "unit_price",
+            "subtotal",
+            "tax_rate",
+            "sublines",
+        ]
+        read_only_fields: ClassVar[list[str]] = fields
+
+
+class TaxTotalSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    rate = percentage()
+    base = money()
+    tax = money()
+
+
+class TotalsSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    by_rate = TaxTotalSerializer(many=True, read_only=True)
+    base = money()
+    tax = money()
+    total = money()
+
+
+class InvoiceSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    code = serializers.CharField(read_only=True, help_text="Series, year and number; empty for a draft.")
+    amends = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[var-annotated]
+    lines = InvoiceLineSerializer(many=True, read_only=True)
+    totals = serializers.SerializerMethodField()
+    has_pdf = serializers.SerializerMethodField(help_text="The PDF can be downloaded from .../pdf/.")
+
+    class Meta:
+        model = Invoice
+        fields: ClassVar[list[str]] = [
+            "id",
+            "code",
+            "kind",
+            "state",
+            "account",
+            "amends",
+            "issued_on",
+            "due_on",
+            "lines",
+            "totals",
+            "has_pdf",
+            "snapshot",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields: ClassVar[list[str]] = fields
+
+    @extend_schema_field(TotalsSerializer)
+    def get_totals(self, invoice: Invoice) -> dict[str, Any]:
+        """Issued: the totals frozen in the snapshot. Draft: computed from its current lines."""
+        if invoice.snapshot is not None:
+            totals: dict[str, Any] = invoice.snapshot["totals"]
+            return totals
+        return dict(TotalsSerializer(invoice_totals(invoice)).data)
+
+    def get_has_pdf(self, invoice: Invoice) -> bool:
+        return bool(invoice.pdf)
+
+
+class InvoiceIssueSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    on = serializers.DateField(required=False, help_text="Issue date; today by default.")
+
+
+class InvoiceAmendSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    lines = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        allow_empty=False,
+        help_text="Ids of the lines to credit; every line by default.",
+    )
+
+
+class BillingRunSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    date = serializers.DateField(help_text="Bill every day before this one (and prepaid periods starting by it).")
+    accounts = serializers.PrimaryKeyRelatedField(
+        queryset=Account.objects.all(), many=True, required=False, help_text="Every account with orders by default."
+    )
+    commit = serializers.BooleanField(default=False, help_text="False: a preview that writes nothing.")
+
+
+class LineSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    order_id = serializers.IntegerField(read_only=True, allow_null=True)
+    description = serializers.CharField(read_only=True)
+    period_start = serializers.DateField(read_only=True)
+    period_end = serializers.DateField(read_only=True)
+    quantity = decimal4()
+    unit_price = decimal4()
+    subtotal = money()
+    tax_rate = percentage()
+    total = money()
+
+
+class BillSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    account = serializers.IntegerField(source="account.pk", read_only=True)
+    invoice = serializers.IntegerField(source="invoice.pk", read_only=True, allow_null=True, default=None)
+    amendment = serializers.IntegerField(source="amendment.pk", read_only=True, allow_null=True, default=None)
+    lines = LineSerializer(many=True, read_only=True)
+    refunds = LineSerializer(many=True, read_only=True)
+    totals = TotalsSerializer(read_only=True)
+
+
+class BillingRunResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    date = serializers.DateField(read_only=True)
+    commit = serializers.BooleanField(read_only=True)
+    bills = BillSerializer(many=True, read_only=True)
