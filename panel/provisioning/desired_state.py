@@ -56,6 +56,8 @@ def read(host: str, service: str) -> str:
 
 
 def unified_diff(before: str, after: str, name: str) -> str:
+    if before == after:  # a converge that changes nothing: no need to walk megabytes of lines
+        return ""
     return "".join(
         difflib.unified_diff(
             before.splitlines(keepends=True), after.splitlines(keepends=True), fromfile=f"a/{name}", tofile=f"b/{name}"
@@ -84,6 +86,8 @@ def commit(host: str, service: str, text: str, *, message: str, author_name: str
         # from a worker that died mid-commit, and would block every later commit.
         (root() / ".git" / "index.lock").unlink(missing_ok=True)
         path = host_vars_path(host, service)
+        if path.exists() and path.read_text() == text:
+            return False  # unchanged: neither rewrite nor rehash megabytes
         write_atomically(path, text)
         _git("add", str(path.relative_to(root())))
         if subprocess.run(["git", "-C", str(root()), "diff", "--cached", "--quiet"]).returncode == 0:

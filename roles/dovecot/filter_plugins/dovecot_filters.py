@@ -29,6 +29,10 @@ def dovecot_mailboxes_split(mailboxes: list[dict[str, Any]]) -> dict[str, list[A
     return split
 
 
+def dovecot_absent_names(mailboxes: list[dict[str, Any]]) -> list[str]:
+    return [str(mailbox["name"]) for mailbox in mailboxes if mailbox.get("state") == "absent"]
+
+
 def dovecot_sieve_files(mailboxes: list[dict[str, Any]], directory: str, sievec: str) -> list[dict[str, Any]]:
     """baton.core.install_files entries of the sieve scripts, each compiled by sievec before it goes live."""
     return [
@@ -104,6 +108,7 @@ class FilterModule:
     def filters(self) -> dict[str, object]:
         return {
             "dovecot_mailboxes_split": dovecot_mailboxes_split,
+            "dovecot_absent_names": dovecot_absent_names,
             "dovecot_problems": dovecot_problems,
             "dovecot_user_files": dovecot_user_files,
         }
