@@ -1,5 +1,5 @@
-"""Staff admin for invoices: read-only. Drafts are made and issued through billing.services, and an issued
-invoice never changes."""
+"""Staff admin for invoices and payments: read-only. Drafts are made and issued through billing.services, an
+issued invoice never changes, and mandates and debits change only through billing.payments."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from billing.models import Invoice, InvoiceCounter, InvoiceLine, InvoiceSubLine
+from billing.models import Invoice, InvoiceCounter, InvoiceLine, InvoiceSubLine, PaymentSource, Transaction
 
 
 class ReadOnly:
@@ -46,3 +46,19 @@ class InvoiceSubLineAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
 @admin.register(InvoiceCounter)
 class InvoiceCounterAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("series", "year", "last_number")
+
+
+@admin.register(PaymentSource)
+class PaymentSourceAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("__str__", "account", "method", "mandate_reference", "signed_on", "is_active")
+    list_filter = ("method", "is_active")
+    search_fields = ("account__handle", "mandate_reference")
+    list_select_related = ("account",)
+
+
+@admin.register(Transaction)
+class TransactionAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("__str__", "invoice", "amount", "state", "batch", "created_at")
+    list_filter = ("state",)
+    search_fields = ("invoice__account__handle", "batch")
+    list_select_related = ("invoice",)

@@ -1,4 +1,5 @@
-"""Invoices, amendments (credit notes), fees and pro formas, their lines and the counters that number them.
+"""Invoices, amendments (credit notes), fees and pro formas, their lines and the counters that number them;
+payment sources (SEPA mandates) and the transactions that collect invoices.
 
 A draft can be edited through the services; issuing numbers it and stores a snapshot of seller, buyer, lines
 and totals, after which it never changes again: a mistake is corrected by an amendment.
@@ -11,7 +12,16 @@ from typing import ClassVar
 from django.db import models
 from django.db.models import Q
 
-from billing.choices import TRANSITIONS, InvoiceKind, InvoiceState, SubLineKind
+from billing.choices import (
+    OPEN_TRANSACTION_STATES,
+    TRANSACTION_TRANSITIONS,
+    TRANSITIONS,
+    InvoiceKind,
+    InvoiceState,
+    PaymentMethod,
+    SubLineKind,
+    TransactionState,
+)
 from panel.core.errors import Conflict
 from panel.core.models import TenantQuerySet, TimeStampedModel
 
@@ -121,3 +131,81 @@ class InvoiceCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.series}{self.year}: {self.last_number}"
+
+
+class PaymentSource(TimeStampedModel):
+    """How an account pays: by bank transfer, or by SEPA direct debit under a signed mandate (IBAN, optional
+    BIC, a unique mandate reference and its signature date). An account has at most one active source; a new
+    one replaces it, so the old mandate stays on record for the debits made under it."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="payment_sources")
+    method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    holder = models.CharField(max_length=70, blank=True, help_text="Account holder; the account's name if empty.")
+    iban = models.CharField(max_length=34, blank=True)
+    bic = models.CharField(max_length=11, blank=True)
+    mandate_reference = models.CharField(max_length=35, blank=True)
+    signed_on = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    tenant_path: ClassVar[str] = "account"
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["account", "-created_at", "-pk"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["mandate_reference"], condition=~Q(mandate_reference=""), name="billing_mandate_reference"
+            ),
+            models.UniqueConstraint(
+                fields=["account"], condition=Q(is_active=True), name="billing_one_active_payment_source"
+            ),
+            models.CheckConstraint(
+                condition=~Q(method=PaymentMethod.SEPA_DIRECT_DEBIT)
+                | (~Q(iban="") & ~Q(mandate_reference="") & Q(signed_on__isnull=False)),
+                name="billing_sepa_source_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.method == PaymentMethod.SEPA_DIRECT_DEBIT:
+            return f"SEPA mandate {self.mandate_reference} ({self.account})"
+        return f"Bank transfer ({self.account})"
+
+
+class Transaction(TimeStampedModel):
+    """One collection of an invoice from a payment source. Its state follows TRANSACTION_TRANSITIONS; an
+    invoice has at most one open (waiting, processed or executed) transaction at a time."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="transactions")
+    source = models.ForeignKey(PaymentSource, on_delete=models.PROTECT, related_name="transactions")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    state = models.CharField(max_length=10, choices=TransactionState.choices, default=TransactionState.WAITING)
+    batch = models.CharField(max_length=35, blank=True, help_text="MsgId of the SEPA batch that exported it.")
+    processed_at = models.DateTimeField(null=True, blank=True)
+    executed_at = models.DateTimeField(null=True, blank=True)
+    secured_at = models.DateTimeField(null=True, blank=True)
+    rejected_at = models.DateTimeField(null=True, blank=True)
+
+    tenant_path: ClassVar[str] = "invoice__account"
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-created_at", "-pk"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["invoice"], condition=Q(state__in=OPEN_TRANSACTION_STATES), name="billing_one_open_transaction"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_transaction_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Debit {self.pk} of {self.invoice}: {self.amount}"
+
+    @property
+    def end_to_end_id(self) -> str:
+        return f"BATON-TX-{self.pk}"
+
+    def set_state(self, state: str) -> None:
+        if state not in TRANSACTION_TRANSITIONS[self.state]:
+            raise Conflict(f"A transaction that is {self.state} cannot become {state}.", field="state", code="state")
+        self.state = state

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Prefetch, QuerySet
 
 from billing.choices import InvoiceState
-from billing.models import Invoice, InvoiceLine
+from billing.models import Invoice, InvoiceLine, PaymentSource, Transaction
 from panel.core.models import is_staff_user
 
 if TYPE_CHECKING:
@@ -26,3 +26,11 @@ def invoice_list(*, actor: User | AnonymousUser) -> QuerySet[Invoice]:
     if not is_staff_user(actor):
         invoices = invoices.exclude(state=InvoiceState.DRAFT)
     return invoices
+
+
+def payment_source_list(*, actor: User | AnonymousUser) -> QuerySet[PaymentSource]:
+    return PaymentSource.objects.visible_to(actor).select_related("account")
+
+
+def transaction_list(*, actor: User | AnonymousUser) -> QuerySet[Transaction]:
+    return Transaction.objects.visible_to(actor).select_related("invoice", "source")

@@ -7,8 +7,10 @@ from typing import Any, ClassVar
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from billing.models import Invoice, InvoiceLine, InvoiceSubLine
+from billing.iban import mask_iban
+from billing.models import Invoice, InvoiceLine, InvoiceSubLine, PaymentSource, Transaction
 from billing.services import invoice_totals
+from panel.accounts.api.serializers import AccountOwnedSerializer
 from panel.accounts.models import Account
 
 
@@ -149,3 +151,79 @@ class BillingRunResultSerializer(serializers.Serializer):  # type: ignore[type-a
     date = serializers.DateField(read_only=True)
     commit = serializers.BooleanField(read_only=True)
     bills = BillSerializer(many=True, read_only=True)
+
+
+class PaymentSourceSerializer(AccountOwnedSerializer):
+    """A payment source; the IBAN is shown masked but for its last four characters."""
+
+    iban = serializers.CharField(
+        required=False, allow_blank=True, max_length=50, help_text="Spaces allowed; shown masked."
+    )
+    mandate_reference = serializers.CharField(
+        required=False, allow_blank=True, max_length=35, help_text="Generated for a SEPA mandate if omitted."
+    )
+    signed_on = serializers.DateField(required=False, allow_null=True, help_text="Today by default.")
+
+    class Meta:
+        model = PaymentSource
+        fields: ClassVar[list[str]] = [
+            "id",
+            "account",
+            "method",
+            "holder",
+            "iban",
+            "bic",
+            "mandate_reference",
+            "signed_on",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields: ClassVar[list[str]] = ["created_at", "updated_at"]
+        validators: ClassVar[list[Any]] = []  # uniqueness is the service's (409 naming the field)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if self.instance is None:
+            attrs.pop("is_active", None)  # a new source is always the account's active one
+        return attrs
+
+    def to_representation(self, instance: PaymentSource) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        data["iban"] = mask_iban(instance.iban)
+        return data
+
+
+class TransactionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    invoice_code = serializers.CharField(source="invoice.code", read_only=True)
+    account = serializers.IntegerField(source="invoice.account_id", read_only=True)
+
+    class Meta:
+        model = Transaction
+        fields: ClassVar[list[str]] = [
+            "id",
+            "invoice",
+            "invoice_code",
+            "account",
+            "source",
+            "amount",
+            "state",
+            "batch",
+            "created_at",
+            "processed_at",
+            "executed_at",
+            "secured_at",
+            "rejected_at",
+        ]
+        read_only_fields: ClassVar[list[str]] = fields
+
+
+class DebitsCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    due_on = serializers.DateField(help_text="Debit every issued, unpaid invoice due on or before this day.")
+
+
+class SepaBatchSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    transactions = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), allow_empty=False, help_text="Ids of waiting transactions."
+    )
+    collect_on = serializers.DateField(required=False, help_text="Requested collection date; in a few days by default.")

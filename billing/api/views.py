@@ -1,11 +1,13 @@
-"""Billing API: invoices (customers read their own issued ones and download the PDF; staff issue and amend)
-and the staff billing run (a preview unless `commit` is true)."""
+"""Billing API: invoices (customers read their own issued ones and download the PDF; staff issue and amend),
+the staff billing run (a preview unless `commit` is true), payment sources (customers manage their own SEPA
+mandate) and, for staff only, debits, their transitions and SEPA batch exports."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -17,14 +19,28 @@ from rest_framework.views import APIView
 from billing.api.serializers import (
     BillingRunResultSerializer,
     BillingRunSerializer,
+    DebitsCreateSerializer,
     InvoiceAmendSerializer,
     InvoiceIssueSerializer,
     InvoiceSerializer,
+    PaymentSourceSerializer,
+    SepaBatchSerializer,
+    TransactionSerializer,
 )
-from billing.selectors import invoice_list
+from billing.models import Transaction
+from billing.payments import (
+    debits_create,
+    payment_source_create,
+    payment_source_update,
+    sepa_batch_export,
+    transaction_execute,
+    transaction_reject,
+    transaction_secure,
+)
+from billing.selectors import invoice_list, payment_source_list, transaction_list
 from billing.services import billing_run, invoice_amend, invoice_issue
 from panel.core.api.permissions import IsStaff
-from panel.core.api.viewsets import SelectorReadOnlyViewSet, request_actor
+from panel.core.api.viewsets import SelectorReadOnlyViewSet, ServiceModelViewSet, request_actor
 from panel.core.errors import NotFound
 
 
@@ -89,3 +105,78 @@ class BillingRunView(APIView):
         )
         result = {"date": data["date"], "commit": data["commit"], "bills": bills}
         return Response(BillingRunResultSerializer(result).data)
+
+
+class PaymentSourceViewSet(ServiceModelViewSet):
+    """Payment sources of the caller's account (staff: of every account). Creating one replaces the account's
+    active source; sources are never deleted (PATCH `is_active: false` revokes a mandate)."""
+
+    serializer_class = PaymentSourceSerializer
+    selector = staticmethod(payment_source_list)
+    create_service = staticmethod(payment_source_create)
+    update_service = staticmethod(payment_source_update)
+    instance_kwarg = "source"
+    http_method_names: ClassVar[list[str]] = ["get", "post", "patch", "head", "options"]  # type: ignore[misc]
+    filterset_fields: ClassVar[list[str]] = ["account", "method", "is_active"]
+
+
+class TransactionViewSet(SelectorReadOnlyViewSet):
+    """Debits (staff only): list them and record what the bank reports."""
+
+    serializer_class = TransactionSerializer
+    selector = staticmethod(transaction_list)
+    permission_classes: ClassVar[list[type]] = [IsStaff]  # type: ignore[misc]
+    filterset_fields: ClassVar[list[str]] = ["state", "invoice", "source", "batch"]
+
+    def _move(self, service: Callable[..., Transaction]) -> Response:
+        debit = service(transaction=self.get_object(), actor=request_actor(self.request))
+        return Response(TransactionSerializer(transaction_list(actor=self.request.user).get(pk=debit.pk)).data)
+
+    @extend_schema(request=None, responses=TransactionSerializer)
+    @action(detail=True, methods=["post"])
+    def execute(self, request: Request, pk: str | None = None) -> Response:
+        """The bank collected the debit (processed -> executed)."""
+        return self._move(transaction_execute)
+
+    @extend_schema(request=None, responses=TransactionSerializer)
+    @action(detail=True, methods=["post"])
+    def secure(self, request: Request, pk: str | None = None) -> Response:
+        """The debit can no longer be returned (executed -> secured); its invoice is paid."""
+        return self._move(transaction_secure)
+
+    @extend_schema(request=None, responses=TransactionSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        """The debit was refused or returned (processed or executed -> rejected); its invoice is unpaid again."""
+        return self._move(transaction_reject)
+
+
+class DebitsView(APIView):
+    """Create a waiting debit for every issued, unpaid invoice due by `due_on` under an active SEPA mandate."""
+
+    permission_classes: ClassVar[list[type]] = [IsStaff]  # type: ignore[misc]
+
+    @extend_schema(request=DebitsCreateSerializer, responses={201: TransactionSerializer(many=True)})
+    def post(self, request: Request) -> Response:
+        serializer = DebitsCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        created = debits_create(due_on=serializer.validated_data["due_on"], actor=request_actor(request))
+        return Response(TransactionSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class SepaBatchView(APIView):
+    """Export waiting debits as a pain.008.001.02 file for the bank; they become processed."""
+
+    permission_classes: ClassVar[list[type]] = [IsStaff]  # type: ignore[misc]
+
+    @extend_schema(
+        request=SepaBatchSerializer,
+        responses={(200, "application/xml"): OpenApiResponse(OpenApiTypes.BINARY, description="pain.008.001.02")},
+    )
+    def post(self, request: Request) -> HttpResponse:
+        serializer = SepaBatchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        xml = sepa_batch_export(actor=request_actor(request), **serializer.validated_data)
+        response = HttpResponse(xml, content_type="application/xml")
+        response["Content-Disposition"] = 'attachment; filename="sepa-direct-debits.xml"'
+        return response

@@ -191,6 +191,16 @@ BATON_BILLING_PAYMENT_INSTRUCTIONS = os.environ.get(
     "BATON_BILLING_PAYMENT_INSTRUCTIONS",
     "Please pay by bank transfer before the due date, quoting the invoice number as the reference.",
 )
+# The creditor named in SEPA direct debit batches (pain.008). The defaults are placeholders (a documentation IBAN
+# and the Bundesbank's test creditor id): set the real ones before sending a batch to the bank.
+BATON_SEPA_CREDITOR = {
+    "name": os.environ.get("BATON_SEPA_CREDITOR_NAME", BATON_BILLING_SELLER["name"]),
+    "iban": os.environ.get("BATON_SEPA_CREDITOR_IBAN", "DE89370400440532013000"),
+    "bic": os.environ.get("BATON_SEPA_CREDITOR_BIC", "COBADEFFXXX"),
+    "creditor_id": os.environ.get("BATON_SEPA_CREDITOR_ID", "DE98ZZZ09999999999"),
+}
+# Days between exporting a SEPA batch and the collection date it asks for, unless the export names one.
+BATON_SEPA_LEAD_DAYS = int(os.environ.get("BATON_SEPA_LEAD_DAYS", "2"))
 # Day of the month (1-28) on which every account's orders are billed up to that day, into draft invoices.
 BATON_BILLING_DAY = int(os.environ.get("BATON_BILLING_DAY", "1"))
 # The hour (UTC) of that day at which the billing run starts.

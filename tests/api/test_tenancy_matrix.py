@@ -13,7 +13,8 @@ import pytest
 from django.core.files.base import ContentFile
 from rest_framework.test import APIClient
 
-from billing.models import Invoice
+from billing.models import Invoice, PaymentSource, Transaction
+from billing.payments import debits_create, payment_source_create, sepa_batch_export, transaction_execute
 from billing.services import invoice_create, invoice_issue, invoice_line_add
 from panel.accounts.models import Account, ApiToken, Contact, User
 from panel.accounts.services import contact_create, token_create
@@ -48,6 +49,7 @@ ACCOUNT_BODY = {
     "name": "Dave",
     "contacts": [{"name": "D", "email": "d@elsewhere.org", "usages": ["emergency"]}],
 }
+SOURCE_BODY = {"method": "sepa_direct_debit", "iban": "NL91 ABNA 0417 1643 00", "account": "{account_a}"}
 CASES = [
     Case("contacts-list", "get", "/api/contacts/", (401, 200, 200, 200)),
     Case("contacts-retrieve", "get", "/api/contacts/{contact_a}/", (401, 200, 404, 200)),
@@ -160,6 +162,24 @@ CASES = [
     Case("invoices-issue", "post", "/api/invoices/{draft_a}/issue/", (401, 403, 403, 200)),
     Case("invoices-amend", "post", "/api/invoices/{invoice_a}/amend/", (401, 403, 403, 201)),
     Case("billing-run", "post", "/api/billing/run/", (401, 403, 403, 200), {"date": "2024-04-01", "commit": True}),
+    Case("payment-sources-list", "get", "/api/payment-sources/", (401, 200, 200, 200)),
+    Case("payment-sources-retrieve", "get", "/api/payment-sources/{source_a}/", (401, 200, 404, 200)),
+    Case("payment-sources-create", "post", "/api/payment-sources/", (401, 201, 400, 201), SOURCE_BODY),
+    Case("payment-sources-update", "patch", "/api/payment-sources/{source_a}/", (401, 200, 404, 200), {"holder": "A"}),
+    Case("payment-sources-delete", "delete", "/api/payment-sources/{source_a}/", (401, 405, 405, 405)),
+    Case("transactions-list", "get", "/api/transactions/", (401, 403, 403, 200)),
+    Case("transactions-retrieve", "get", "/api/transactions/{debit_waiting}/", (401, 403, 403, 200)),
+    Case("transactions-execute", "post", "/api/transactions/{debit_processed}/execute/", (401, 403, 403, 200)),
+    Case("transactions-secure", "post", "/api/transactions/{debit_executed}/secure/", (401, 403, 403, 200)),
+    Case("transactions-reject", "post", "/api/transactions/{debit_executed}/reject/", (401, 403, 403, 200)),
+    Case("billing-debits", "post", "/api/billing/debits/", (401, 403, 403, 201), {"due_on": "2024-04-01"}),
+    Case(
+        "billing-sepa-batches",
+        "post",
+        "/api/billing/sepa-batches/",
+        (401, 403, 403, 200),
+        {"transactions": ["{debit_waiting}"]},
+    ),
 ]
 
 
@@ -195,6 +215,7 @@ def world(dns_servers: tuple[Server, Server], mail_server: Server) -> World:
     )
     order_a, invoice_a, draft_a = _billing_world(account_a, users["staff"])
     ids = {
+        **_payments_world(account_a, users["staff"]),
         "order_a": order_a.pk,
         "invoice_a": invoice_a.pk,
         "draft_a": draft_a.pk,
@@ -227,6 +248,27 @@ def _billing_world(account: Account, staff: User) -> tuple[Order, Invoice, Invoi
     return order, issued, invoices[1]
 
 
+def _payments_world(account: Account, staff: User) -> dict[str, int]:
+    """A's SEPA mandate and three more issued invoices, debited: one waiting, one processed, one executed."""
+    source = payment_source_create(
+        account=account, method="sepa_direct_debit", iban="DE89370400440532013000", actor=None
+    )
+    for _ in range(3):
+        invoice = invoice_create(account=account, kind="fee", actor=staff)
+        invoice_line_add(invoice=invoice, description="Extra", quantity="1", unit_price="3", actor=staff)
+        invoice_issue(invoice=invoice, actor=staff, on=date(2024, 3, 2))
+    debits = [debit for debit in debits_create(due_on=date(2024, 4, 30), actor=staff) if debit.invoice.number != 1]
+    waiting, processed, executed = debits
+    sepa_batch_export(transactions=[processed, executed], actor=staff)
+    transaction_execute(transaction=executed, actor=staff)
+    return {
+        "source_a": source.pk,
+        "debit_waiting": waiting.pk,
+        "debit_processed": processed.pk,
+        "debit_executed": executed.pk,
+    }
+
+
 def fingerprint() -> tuple[Any, ...]:
     """Everything the endpoints above could change."""
     return (
@@ -247,6 +289,8 @@ def fingerprint() -> tuple[Any, ...]:
         list(Address.objects.order_by("pk").values_list("pk", "local_part", "forwards", "pending_delete")),
         list(Order.objects.order_by("pk").values_list("pk", "billed_until")),
         list(Invoice.objects.order_by("pk").values_list("pk", "state", "number")),
+        list(PaymentSource.objects.order_by("pk").values_list("pk", "holder", "iban", "is_active")),
+        list(Transaction.objects.order_by("pk").values_list("pk", "state", "batch")),
     )
 
 
