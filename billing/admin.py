@@ -1,14 +1,27 @@
-"""Staff admin for invoices and payments: read-only. Drafts are made and issued through billing.services, an
-issued invoice never changes, and mandates and debits change only through billing.payments."""
+"""Staff admin for invoices and payments. The registrations are read-only: drafts are made and issued through
+billing.services, an issued invoice never changes, and mandates and debits change only through
+billing.payments. The actions below call those services with the staff user as actor; a refused request is
+shown as an error message and changes nothing."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 
+from billing.choices import TransactionState
 from billing.models import Invoice, InvoiceCounter, InvoiceLine, InvoiceSubLine, PaymentSource, Transaction
+from billing.payments import sepa_batch_export
+from billing.services import invoice_amend, invoice_issue
+from panel.accounts.models import User
+from panel.core.errors import ApplicationError
+
+
+def actor_of(request: HttpRequest) -> User:
+    """The staff user of an admin request (the admin site admits only active staff)."""
+    return cast(User, request.user)
 
 
 class ReadOnly:
@@ -36,6 +49,34 @@ class InvoiceAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ("account__handle", "number")
     list_select_related = ("account",)
     inlines = (LineInline,)
+    actions = ("issue_drafts", "amend_issued")
+
+    @admin.action(description="Issue selected drafts")
+    def issue_drafts(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
+        """Number and freeze each draft in turn (oldest first); a refused one is reported, the others issued."""
+        issued = []
+        for invoice in queryset.order_by("pk"):
+            try:
+                issued.append(invoice_issue(invoice=invoice, actor=actor_of(request)))
+            except ApplicationError as error:
+                self.message_user(request, f"{invoice}: {error.message}", messages.ERROR)
+        if issued:
+            codes = ", ".join(invoice.code for invoice in issued)
+            self.message_user(request, f"Issued {len(issued)} invoice(s): {codes}.", messages.SUCCESS)
+
+    @admin.action(description="Amend selected issued invoices")
+    def amend_issued(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
+        """Credit each invoice in full with a draft amendment (series A), to be reviewed and issued."""
+        amended = []
+        for invoice in queryset.order_by("pk"):
+            try:
+                amendment = invoice_amend(invoice=invoice, actor=actor_of(request))
+            except ApplicationError as error:
+                self.message_user(request, f"{invoice}: {error.message}", messages.ERROR)
+                continue
+            amended.append(f"{invoice} -> {amendment}")
+        if amended:
+            self.message_user(request, f"Amended {len(amended)} invoice(s): {', '.join(amended)}.", messages.SUCCESS)
 
 
 @admin.register(InvoiceSubLine)
@@ -62,3 +103,22 @@ class TransactionAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ("state",)
     search_fields = ("invoice__account__handle", "batch")
     list_select_related = ("invoice",)
+    actions = ("export_sepa_batch",)
+
+    @admin.action(description="Export selected debits as a SEPA batch")
+    def export_sepa_batch(self, request: HttpRequest, queryset: QuerySet[Transaction]) -> HttpResponse | None:
+        """The pain.008 file for the selected waiting debits, as a download; the debits become processed."""
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+        try:
+            xml = sepa_batch_export(transactions=ids, actor=actor_of(request))
+        except ApplicationError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return None
+        batch = (
+            Transaction.objects.filter(pk__in=ids, state=TransactionState.PROCESSED)
+            .values_list("batch", flat=True)
+            .first()
+        )
+        response = HttpResponse(xml, content_type="application/xml")
+        response["Content-Disposition"] = f'attachment; filename="{batch or "sepa-batch"}.xml"'
+        return response
