@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from panel.provisioning import desired_state, hostvars, locks, notify, registry
 from panel.provisioning.choices import ChangeSetState, RunKind, RunStatus
-from panel.provisioning.models import ChangeSet, Run, RunEvent
+from panel.provisioning.models import ChangeSet, ChangeSetItem, Run, RunEvent
 from panel.provisioning.runner import RunRequest, RunResult, Target, execute
 from panel.servers.models import Server
 
@@ -270,6 +270,10 @@ def _settle(change_set: ChangeSet, run: Run, result: RunResult) -> None:
         if result.status == RunStatus.SUCCESSFUL:
             set_state(change_set, ChangeSetState.APPLIED, finished_at=now, error="", lease_expires_at=None)
             spec.settle(items, True, "")
+            # The last change set of an object (e.g. the secondary's) makes it applied or deletes it. Two servers
+            # finishing together each see the other's change set still open in their own transaction, and
+            # neither would; settling again after the commit, whoever commits last sees both (it is idempotent).
+            transaction.on_commit(lambda: _settle_again(spec, items))
             return
         if result.status in _RETRYABLE and change_set.attempts < settings.BATON_RETRY_LIMIT:
             delay = settings.BATON_RETRY_BASE_SECONDS * 2 ** (change_set.attempts - 1)
@@ -287,6 +291,11 @@ def _settle(change_set: ChangeSet, run: Run, result: RunResult) -> None:
         set_state(change_set, ChangeSetState.FAILED, finished_at=now, error=result.error, lease_expires_at=None)
         spec.settle(items, False, result.error)
         transaction.on_commit(lambda: notify.staff_of_failure(change_set, run))
+
+
+def _settle_again(spec: registry.ServiceSpec, items: list[ChangeSetItem]) -> None:
+    with transaction.atomic():
+        spec.settle(items, True, "")
 
 
 def check(server: Server, service: str, *, kind: str) -> Run:
