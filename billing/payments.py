@@ -25,26 +25,16 @@ from billing.iban import validate_bic, validate_iban
 from billing.models import Invoice, PaymentSource, Transaction
 from billing.services import invoice_totals
 from panel.accounts.models import Account, User
+from panel.core.access import require_account_access, require_staff
 from panel.core.audit import record_change, snapshot
 from panel.core.choices import ChangeAction
-from panel.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from panel.core.models import is_staff_user
+from panel.core.errors import Conflict, ValidationFailed
 from panel.orders.services import today
 
 SOURCE_EDITABLE = ("holder", "iban", "bic", "signed_on", "is_active")
 # The characters the EPC allows in a mandate reference.
 _MANDATE_REFERENCE = re.compile(r"[A-Za-z0-9+?/:().,' -]{1,35}")
 _EXPORTED = (TransactionState.PROCESSED, TransactionState.EXECUTED, TransactionState.SECURED)
-
-
-def _require_staff(actor: User | None, what: str) -> None:
-    if actor is not None and not is_staff_user(actor):
-        raise Forbidden(f"Only staff may {what}.")
-
-
-def _require_account_access(actor: User | None, account: Account) -> None:
-    if actor is not None and not is_staff_user(actor) and actor.account_id != account.pk:
-        raise NotFound("No such account.", field="account")
 
 
 def _clean(obj: PaymentSource) -> None:
@@ -89,7 +79,7 @@ def payment_source_create(
     """Record how an account pays. The new source replaces the account's active one (kept, inactive, for the
     debits made under it). A SEPA mandate gets a generated reference unless one is given, signed today unless
     a date is given."""
-    _require_account_access(actor, account)
+    require_account_access(actor, account)
     Account.objects.select_for_update().get(pk=account.pk)  # one active source per account, also under races
     if method not in PaymentMethod.values:
         raise ValidationFailed(f"Unknown payment method '{method}'.", field="method")
@@ -119,7 +109,7 @@ def payment_source_create(
 def payment_source_update(*, source: PaymentSource, actor: User | None, **changes: Any) -> PaymentSource:
     """Change the holder, IBAN, BIC or signature date of a source, or (de)activate it. Method, account and
     mandate reference never change: a new mandate is a new source."""
-    _require_account_access(actor, source.account)
+    require_account_access(actor, source.account)
     Account.objects.select_for_update().get(pk=source.account_id)
     source = PaymentSource.objects.get(pk=source.pk)
     if "account" in changes and changes.pop("account").pk != source.account_id:
@@ -152,7 +142,7 @@ def payment_source_update(*, source: PaymentSource, actor: User | None, **change
 def debits_create(*, due_on: date, actor: User | None) -> list[Transaction]:
     """A waiting debit for every issued, unpaid invoice due by `due_on` whose account has an active SEPA mandate,
     unless the invoice already has an open debit. Running it twice creates nothing the second time."""
-    _require_staff(actor, "create debits")
+    require_staff(actor, "create debits")
     invoices = (
         Invoice.objects.select_for_update(of=("self",))
         .filter(state=InvoiceState.ISSUED, kind__in=(InvoiceKind.INVOICE, InvoiceKind.FEE), due_on__lte=due_on)
@@ -176,7 +166,7 @@ def debits_create(*, due_on: date, actor: User | None) -> list[Transaction]:
 
 
 def _transition(debit: Transaction, state: str, actor: User | None) -> Transaction:
-    _require_staff(actor, "change transactions")
+    require_staff(actor, "change transactions")
     debit = Transaction.objects.select_for_update().select_related("invoice").get(pk=debit.pk)
     before = snapshot(debit)
     debit.set_state(state)
@@ -266,7 +256,7 @@ def sepa_batch_export(
     """The pain.008.001.02 XML collecting the given waiting debits, checked against the XSD; the debits become
     processed. A mandate's first exported debit is FRST, later ones RCUR (a rejected first debit does not
     count, so the next one is FRST again)."""
-    _require_staff(actor, "export SEPA batches")
+    require_staff(actor, "export SEPA batches")
     debits = _locked_waiting([item if isinstance(item, int) else item.pk for item in transactions])
     creditor = creditor or creditor_from_settings()
     collect_on = collect_on or today() + timedelta(days=settings.BATON_SEPA_LEAD_DAYS)

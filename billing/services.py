@@ -22,10 +22,10 @@ from billing import engine
 from billing.choices import DEFAULT_SERIES, InvoiceKind, InvoiceState
 from billing.models import Invoice, InvoiceCounter, InvoiceLine, InvoiceSubLine
 from panel.accounts.models import Account, Contact, User
+from panel.core.access import require_staff
 from panel.core.audit import record_change, snapshot
 from panel.core.choices import ChangeAction
-from panel.core.errors import Conflict, Forbidden, ValidationFailed
-from panel.core.models import is_staff_user
+from panel.core.errors import Conflict, ValidationFailed
 from panel.orders.choices import OnCancel
 from panel.orders.models import Order, Service
 from panel.orders.selectors import orders_with_history, plan_rates
@@ -46,11 +46,6 @@ class Bill:
     totals: engine.Totals
     invoice: Invoice | None = None
     amendment: Invoice | None = None
-
-
-def _require_staff(actor: User | None, what: str) -> None:
-    if actor is not None and not is_staff_user(actor):
-        raise Forbidden(f"Only staff may {what}.")
 
 
 def billing_contact(account: Account) -> Contact:
@@ -176,7 +171,7 @@ def bill_orders(
     commit=False computes the same bills and changes nothing: a preview. Orders are locked while billed, so
     two runs cannot bill the same days twice.
     """
-    _require_staff(actor, "bill orders")
+    require_staff(actor, "bill orders")
     on = date or today()
     by_account: dict[int, list[int]] = defaultdict(list)
     for order in orders:
@@ -207,7 +202,7 @@ def billing_run(
     billed (the monthly run) such accounts are skipped and logged instead, so one missing contact does not
     hold back everybody's invoices. Running twice on the same day bills nothing the second time.
     """
-    _require_staff(actor, "run billing")
+    require_staff(actor, "run billing")
     on = on or today()
     if accounts is None:
         chosen = list(Account.objects.filter(orders__isnull=False).distinct().order_by("pk"))
@@ -245,7 +240,7 @@ def _editable(invoice: Invoice) -> Invoice:
 @transaction.atomic
 def invoice_create(*, account: Account, kind: str = InvoiceKind.FEE, actor: User | None) -> Invoice:
     """An empty draft for manual items (a fee, a pro forma); lines are added with invoice_line_add."""
-    _require_staff(actor, "create invoices")
+    require_staff(actor, "create invoices")
     if kind not in InvoiceKind.values:
         raise ValidationFailed(f"Unknown kind {kind!r}.", field="kind")
     return _draft(account, kind, [], actor)
@@ -253,7 +248,7 @@ def invoice_create(*, account: Account, kind: str = InvoiceKind.FEE, actor: User
 
 @transaction.atomic
 def invoice_update(*, invoice: Invoice, actor: User | None, **changes: Any) -> Invoice:
-    _require_staff(actor, "edit invoices")
+    require_staff(actor, "edit invoices")
     unknown = sorted(set(changes) - set(INVOICE_EDITABLE))
     if unknown:
         raise ValidationFailed(f"'{unknown[0]}' cannot be changed.", field=unknown[0])
@@ -277,7 +272,7 @@ def invoice_line_add(
     actor: User | None,
 ) -> InvoiceLine:
     """A manual line: subtotal = quantity x unit price, rounded half-up to the cent."""
-    _require_staff(actor, "edit invoices")
+    require_staff(actor, "edit invoices")
     invoice = _editable(invoice)
     minimum = None if invoice.kind == InvoiceKind.AMENDMENT else Decimal(0)
     amount = decimal_input(unit_price, field="unit_price", minimum=minimum)
@@ -397,7 +392,7 @@ def _snapshot(invoice: Invoice, contact: Contact) -> dict[str, Any]:
 @transaction.atomic
 def invoice_issue(*, invoice: Invoice, actor: User | None, on: date | None = None) -> Invoice:
     """Number the draft in its series and year, date it and freeze its snapshot."""
-    _require_staff(actor, "issue invoices")
+    require_staff(actor, "issue invoices")
     invoice = _editable(invoice)
     if not invoice.lines.exists():
         raise ValidationFailed("An invoice without lines cannot be issued.", field="lines", code="empty")
@@ -423,7 +418,7 @@ def invoice_issue(*, invoice: Invoice, actor: User | None, on: date | None = Non
 def invoice_amend(*, invoice: Invoice, actor: User | None, lines: Sequence[int] | None = None) -> Invoice:
     """Credit an issued invoice: a draft amendment with the chosen lines (all by default) negated, sub-lines
     included. The original is marked amended and otherwise stays as issued."""
-    _require_staff(actor, "amend invoices")
+    require_staff(actor, "amend invoices")
     original = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if original.is_draft:
         raise Conflict("A draft is edited, not amended.", code="draft")

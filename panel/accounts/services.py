@@ -18,10 +18,10 @@ from panel.accounts.choices import AccountType, ContactUsage
 from panel.accounts.models import Account, ApiToken, Contact, User, hash_token_key
 from panel.accounts.registry import is_own_mail_domain, registry
 from panel.accounts.validators import email_domain
+from panel.core.access import require_account_access, require_staff
 from panel.core.audit import record_change, snapshot
 from panel.core.choices import ChangeAction
-from panel.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from panel.core.models import is_staff_user
+from panel.core.errors import Conflict, ValidationFailed
 
 ACCOUNT_EDITABLE_FIELDS = ("name", "type", "language", "comments")
 CONTACT_FIELDS = ("name", "email", "phone", "address", "city", "postal_code", "country")
@@ -30,18 +30,6 @@ _USAGE_FLAGS = {
     ContactUsage.TECHNICAL.value: "is_technical",
     ContactUsage.EMERGENCY.value: "is_emergency",
 }
-
-
-def _require_staff(actor: User | None, what: str) -> None:
-    if actor is not None and not is_staff_user(actor):
-        raise Forbidden(f"Only staff may {what}.")
-
-
-def _require_account_access(actor: User | None, account: Account) -> None:
-    if actor is None or is_staff_user(actor):
-        return
-    if actor.account_id != account.pk:
-        raise NotFound("No such account.", field="account")
 
 
 def _clean(obj: models.Model, *, prefix: str = "", exclude: Iterable[str] | None = None) -> None:
@@ -93,7 +81,7 @@ def account_create(
     actor: User | None,
 ) -> Account:
     """Create an account with its contacts; at least one must be a reachable emergency contact."""
-    _require_staff(actor, "create accounts")
+    require_staff(actor, "create accounts")
     account = Account(handle=handle, name=name, type=type, language=language, comments=comments)
     _clean(account)
     try:
@@ -114,7 +102,7 @@ def account_create(
 
 @transaction.atomic
 def account_update(*, account: Account, actor: User | None, **changes: Any) -> Account:
-    _require_staff(actor, "change accounts")
+    require_staff(actor, "change accounts")
     if "handle" in changes and changes.pop("handle") != account.handle:
         raise ValidationFailed("The handle is the account's unix user name and cannot be changed.", field="handle")
     unknown = sorted(set(changes) - set(ACCOUNT_EDITABLE_FIELDS))
@@ -147,14 +135,14 @@ def _set_active(account: Account, *, active: bool, actor: User | None) -> Accoun
 @transaction.atomic
 def account_disable(*, account: Account, actor: User | None) -> Account:
     """Suspend the account and, through the registry, every service it has. Disabling twice is harmless."""
-    _require_staff(actor, "disable accounts")
+    require_staff(actor, "disable accounts")
     account = Account.objects.select_for_update().get(pk=account.pk)
     return _set_active(account, active=False, actor=actor)
 
 
 @transaction.atomic
 def account_enable(*, account: Account, actor: User | None) -> Account:
-    _require_staff(actor, "enable accounts")
+    require_staff(actor, "enable accounts")
     account = Account.objects.select_for_update().get(pk=account.pk)
     if account.is_deleted:
         raise Conflict("A deleted account cannot be enabled.", code="deleted")
@@ -167,7 +155,7 @@ def account_delete(*, account: Account, actor: User | None) -> list[str]:
 
     Returns the reasons it was kept; an empty list means it is gone.
     """
-    _require_staff(actor, "delete accounts")
+    require_staff(actor, "delete accounts")
     reasons = [reason for guard in registry.delete_guards if (reason := guard(account))]
     before = snapshot(account)
     if not reasons:
@@ -201,7 +189,7 @@ def _contact_save(account: Account, data: dict[str, Any], *, prefix: str = "") -
 
 @transaction.atomic
 def contact_create(*, account: Account, actor: User | None, **data: Any) -> Contact:
-    _require_account_access(actor, account)
+    require_account_access(actor, account)
     _lock_account(account)
     contact = _contact_save(account, data)
     record_change(actor=actor, action=ChangeAction.CREATE, obj=contact, after=snapshot(contact))
@@ -210,7 +198,7 @@ def contact_create(*, account: Account, actor: User | None, **data: Any) -> Cont
 
 @transaction.atomic
 def contact_update(*, contact: Contact, actor: User | None, **changes: Any) -> Contact:
-    _require_account_access(actor, contact.account)
+    require_account_access(actor, contact.account)
     account = _lock_account(contact.account)
     # Work on a fresh copy: a refused change must not leave the caller's instance half-edited.
     contact = Contact.objects.get(pk=contact.pk)
@@ -240,7 +228,7 @@ def contact_update(*, contact: Contact, actor: User | None, **changes: Any) -> C
 
 @transaction.atomic
 def contact_delete(*, contact: Contact, actor: User | None) -> None:
-    _require_account_access(actor, contact.account)
+    require_account_access(actor, contact.account)
     account = _lock_account(contact.account)
     if _is_reachable(contact) and not _has_reachable_emergency_contact(account, excluding=contact):
         raise Conflict(
@@ -273,7 +261,7 @@ def user_create(
     actor: User | None,
 ) -> User:
     """A staff user (no account) or a customer user of `account`."""
-    _require_staff(actor, "create users")
+    require_staff(actor, "create users")
     if is_staff == (account is not None):
         raise ValidationFailed("A user is either staff or belongs to an account.", field="account")
     user = User(username=username, email=email, account=account, is_staff=is_staff)
@@ -288,7 +276,7 @@ def user_create(
 @transaction.atomic
 def user_set_password(*, user: User, password: str, actor: User | None) -> User:
     if actor is not None and actor.pk != user.pk:
-        _require_staff(actor, "set other users' passwords")
+        require_staff(actor, "set other users' passwords")
     _validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
@@ -303,7 +291,7 @@ def user_set_password(*, user: User, password: str, actor: User | None) -> User:
 def token_create(*, user: User, name: str, actor: User | None) -> tuple[ApiToken, str]:
     """Create a token and return it with its key, which is not stored and cannot be shown again."""
     if actor is not None and actor.pk != user.pk:
-        _require_staff(actor, "create tokens for other users")
+        require_staff(actor, "create tokens for other users")
     name = name.strip()
     if not name or len(name) > 100:
         raise ValidationFailed("Give the token a name of 1 to 100 characters.", field="name")
@@ -316,7 +304,7 @@ def token_create(*, user: User, name: str, actor: User | None) -> tuple[ApiToken
 @transaction.atomic
 def token_revoke(*, token: ApiToken, actor: User | None) -> ApiToken:
     if actor is not None and actor.pk != token.user_id:
-        _require_staff(actor, "revoke other users' tokens")
+        require_staff(actor, "revoke other users' tokens")
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

@@ -11,10 +11,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 
 from panel.accounts.models import Account, User
+from panel.core.access import require_account_access
 from panel.core.audit import record_change, snapshot
 from panel.core.choices import ChangeAction
-from panel.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
-from panel.core.models import is_staff_user
+from panel.core.errors import ApplicationError, Conflict, ValidationFailed
 from panel.dns import validators
 from panel.dns.models import Record, Zone
 from panel.provisioning import services as provisioning
@@ -39,11 +39,6 @@ def _field_error(error: DjangoValidationError, field: str) -> ApplicationError:
     if hasattr(error, "error_dict"):
         return ValidationFailed.from_django(error)
     return ValidationFailed(" ".join(error.messages), field=field, code=error.code or "invalid")
-
-
-def _require_account_access(actor: User | None, account: Account) -> None:
-    if actor is not None and not is_staff_user(actor) and actor.account_id != account.pk:
-        raise NotFound("No such account.", field="account")
 
 
 def next_serial(current: int, today: date) -> int:
@@ -97,7 +92,7 @@ def _default_records(zone: Zone) -> list[Record]:
 
 @transaction.atomic
 def zone_create(*, account: Account, name: str, actor: User | None) -> tuple[Zone, ChangeSet]:
-    _require_account_access(actor, account)
+    require_account_access(actor, account)
     try:
         name = validators.normalize_zone_name(name)
     except DjangoValidationError as error:
@@ -127,7 +122,7 @@ def zone_create(*, account: Account, name: str, actor: User | None) -> tuple[Zon
 
 @transaction.atomic
 def zone_update(*, zone: Zone, actor: User | None, **changes: Any) -> tuple[Zone, ChangeSet]:
-    _require_account_access(actor, zone.account)
+    require_account_access(actor, zone.account)
     zone = Zone.objects.select_for_update().get(pk=zone.pk)
     if zone.pending_delete:
         raise Conflict("This zone is being deleted.", code="deleted")
@@ -149,7 +144,7 @@ def zone_update(*, zone: Zone, actor: User | None, **changes: Any) -> tuple[Zone
 @transaction.atomic
 def zone_delete(*, zone: Zone, actor: User | None) -> ChangeSet:
     """The zone stays, marked for deletion, until every server has dropped it."""
-    _require_account_access(actor, zone.account)
+    require_account_access(actor, zone.account)
     zone = Zone.objects.select_for_update().get(pk=zone.pk)
     record_change(actor=actor, action=ChangeAction.DELETE, obj=zone, before=snapshot(zone))
     zone.pending_delete = True
@@ -190,7 +185,7 @@ def _check_set(zone: Zone, candidate: tuple[str, str, str], *, replacing: Record
 
 
 def _editable_zone(zone: Zone, actor: User | None) -> Zone:
-    _require_account_access(actor, zone.account)
+    require_account_access(actor, zone.account)
     zone = Zone.objects.select_for_update().get(pk=zone.pk)
     if zone.pending_delete:
         raise Conflict("This zone is being deleted.", code="deleted")

@@ -13,10 +13,10 @@ from django.db import IntegrityError, models, transaction
 
 from panel.accounts.models import Account, User
 from panel.accounts.registry import on_account_disable, on_account_enable
+from panel.core.access import require_account_access
 from panel.core.audit import record_change, snapshot
 from panel.core.choices import ChangeAction
-from panel.core.errors import Conflict, NotFound, ValidationFailed
-from panel.core.models import is_staff_user
+from panel.core.errors import Conflict, ValidationFailed
 from panel.dns import validators as dns_validators
 from panel.dns.models import Zone
 from panel.dns.services import record_create
@@ -41,11 +41,6 @@ def _check(field: str, validate: Callable[[Any], Any], value: Any) -> Any:
     except DjangoValidationError as error:
         raise ValidationFailed(" ".join(error.messages), field=field, code=error.code or "invalid") from error
     return value if result is None else result
-
-
-def _require_access(actor: User | None, account: Account) -> None:
-    if actor is not None and not is_staff_user(actor) and actor.account_id != account.pk:
-        raise NotFound("No such account.", field="account")
 
 
 def _mail_server(account: Account) -> Server:
@@ -81,7 +76,7 @@ def _dns_follows(domain: MailDomain, actor: User | None) -> None:
 
 @transaction.atomic
 def mail_domain_create(*, account: Account, name: str, actor: User | None) -> tuple[MailDomain, ChangeSet]:
-    _require_access(actor, account)
+    require_account_access(actor, account)
     name = _check("name", dns_validators.normalize_zone_name, name)
     server = _mail_server(account)
     domain = MailDomain(name=name, account=account, server=server)
@@ -98,7 +93,7 @@ def mail_domain_create(*, account: Account, name: str, actor: User | None) -> tu
 @transaction.atomic
 def mail_domain_delete(*, domain: MailDomain, actor: User | None) -> ChangeSet:
     """The domain and its addresses stay, marked for deletion, until the server dropped them."""
-    _require_access(actor, domain.account)
+    require_account_access(actor, domain.account)
     record_change(actor=actor, action=ChangeAction.DELETE, obj=domain, before=snapshot(domain))
     MailDomain.objects.filter(pk=domain.pk).update(pending_delete=True)
     domain.addresses.update(pending_delete=True)
@@ -131,7 +126,7 @@ def _bad(message: str) -> None:
 def mailbox_create(
     *, account: Account, name: str, password: str, actor: User | None, **fields: Any
 ) -> tuple[Mailbox, ChangeSet]:
-    _require_access(actor, account)
+    require_account_access(actor, account)
     _check("name", validators.validate_mailbox_name, name)
     _check("password", validators.validate_password, password)
     server = _mail_server(account)
@@ -149,7 +144,7 @@ def mailbox_create(
 
 @transaction.atomic
 def mailbox_update(*, mailbox: Mailbox, actor: User | None, **changes: Any) -> tuple[Mailbox, ChangeSet]:
-    _require_access(actor, mailbox.account)
+    require_account_access(actor, mailbox.account)
     mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
     if mailbox.pending_delete:
         raise Conflict("This mailbox is being deleted.", code="deleted")
@@ -166,7 +161,7 @@ def mailbox_update(*, mailbox: Mailbox, actor: User | None, **changes: Any) -> t
 
 @transaction.atomic
 def mailbox_set_password(*, mailbox: Mailbox, password: str, actor: User | None) -> tuple[Mailbox, ChangeSet]:
-    _require_access(actor, mailbox.account)
+    require_account_access(actor, mailbox.account)
     _check("password", validators.validate_password, password)
     mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
     mailbox.password_hash = dovecot_hash(password)
@@ -177,7 +172,7 @@ def mailbox_set_password(*, mailbox: Mailbox, password: str, actor: User | None)
 
 @transaction.atomic
 def mailbox_delete(*, mailbox: Mailbox, actor: User | None) -> ChangeSet:
-    _require_access(actor, mailbox.account)
+    require_account_access(actor, mailbox.account)
     record_change(actor=actor, action=ChangeAction.DELETE, obj=mailbox, before=snapshot(mailbox))
     Mailbox.objects.filter(pk=mailbox.pk).update(pending_delete=True)
     return _converge(mailbox.server, [mailbox], actor)
@@ -207,7 +202,7 @@ def address_create(
     forwards: Iterable[str] = (),
     actor: User | None,
 ) -> tuple[Address, ChangeSet]:
-    _require_access(actor, domain.account)
+    require_account_access(actor, domain.account)
     if domain.pending_delete:
         raise Conflict("This mail domain is being deleted.", code="deleted")
     local_part = _check("local_part", validators.normalize_local_part, local_part)
@@ -232,7 +227,7 @@ def address_update(
     forwards: Iterable[str] | None = None,
     **rest: Any,
 ) -> tuple[Address, ChangeSet]:
-    _require_access(actor, address.domain.account)
+    require_account_access(actor, address.domain.account)
     if (
         rest.get("local_part", address.local_part) != address.local_part
         or rest.get("domain", address.domain) != address.domain
@@ -253,7 +248,7 @@ def address_update(
 
 @transaction.atomic
 def address_delete(*, address: Address, actor: User | None) -> ChangeSet:
-    _require_access(actor, address.domain.account)
+    require_account_access(actor, address.domain.account)
     record_change(actor=actor, action=ChangeAction.DELETE, obj=address, before=snapshot(address))
     Address.objects.filter(pk=address.pk).update(pending_delete=True)
     return _converge(address.domain.server, [address], actor)
@@ -273,7 +268,7 @@ def autoresponse_set(
     days: int = 7,
     actor: User | None,
 ) -> tuple[Autoresponse, ChangeSet]:
-    _require_access(actor, mailbox.account)
+    require_account_access(actor, mailbox.account)
     _check("subject", lambda v: validators.validate_text(v, max_length=200, multiline=False), subject)
     _check("body", lambda v: validators.validate_text(v, max_length=8000, multiline=True), body)
     if not 1 <= days <= 60:
@@ -289,7 +284,7 @@ def autoresponse_set(
 
 @transaction.atomic
 def autoresponse_delete(*, mailbox: Mailbox, actor: User | None) -> ChangeSet:
-    _require_access(actor, mailbox.account)
+    require_account_access(actor, mailbox.account)
     Autoresponse.objects.filter(mailbox=mailbox).delete()
     return _converge(mailbox.server, [mailbox], actor)
 

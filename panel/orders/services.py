@@ -19,10 +19,10 @@ from django.utils import timezone
 
 from panel.accounts.choices import AccountType
 from panel.accounts.models import Account, User
+from panel.core.access import require_staff
 from panel.core.audit import record_change, snapshot
 from panel.core.choices import ChangeAction
-from panel.core.errors import Conflict, Forbidden, ValidationFailed
-from panel.core.models import is_staff_user
+from panel.core.errors import Conflict, ValidationFailed
 from panel.orders import registry
 from panel.orders.filters import matches, validate_match
 from panel.orders.models import ContractedPlan, MetricStorage, Order, Plan, Rate, Service
@@ -42,11 +42,6 @@ SERVICE_FIELDS = (
     "ignore_account_types",
     "is_active",
 )
-
-
-def _require_staff(actor: User | None, what: str) -> None:
-    if actor is not None and not is_staff_user(actor):
-        raise Forbidden(f"Only staff may {what}.")
 
 
 def _clean(obj: models.Model) -> None:
@@ -104,7 +99,7 @@ def service_create(
     *, description: str, content_type: str, nominal_price: Any, actor: User | None, **fields: Any
 ) -> Service:
     """`content_type` is a billable model's label, e.g. "mail.mailbox"."""
-    _require_staff(actor, "edit the service catalogue")
+    require_staff(actor, "edit the service catalogue")
     unknown = sorted(set(fields) - set(SERVICE_FIELDS))
     if unknown:
         raise ValidationFailed(f"Unknown field '{unknown[0]}'.", field=unknown[0])
@@ -127,7 +122,7 @@ def service_create(
 @transaction.atomic
 def service_update(*, service: Service, actor: User | None, **changes: Any) -> Service:
     """Changes apply to what is billed from now on; orders keep their history."""
-    _require_staff(actor, "edit the service catalogue")
+    require_staff(actor, "edit the service catalogue")
     unknown = sorted(set(changes) - {*SERVICE_FIELDS, "description", "nominal_price"})
     if unknown:
         raise ValidationFailed(f"'{unknown[0]}' cannot be changed.", field=unknown[0])
@@ -143,7 +138,7 @@ def service_update(*, service: Service, actor: User | None, **changes: Any) -> S
 
 @transaction.atomic
 def plan_create(*, name: str, description: str = "", actor: User | None) -> Plan:
-    _require_staff(actor, "create plans")
+    require_staff(actor, "create plans")
     plan = Plan(name=name, description=description)
     _clean(plan)
     plan.save()
@@ -154,7 +149,7 @@ def plan_create(*, name: str, description: str = "", actor: User | None) -> Plan
 @transaction.atomic
 def rate_create(*, plan: Plan, service: Service, quantity: Any, price: Any, actor: User | None) -> Rate:
     """One tier of a plan's prices; a plan has one tier per service and threshold."""
-    _require_staff(actor, "set rates")
+    require_staff(actor, "set rates")
     rate = Rate(
         plan=plan,
         service=service,
@@ -182,7 +177,7 @@ def rate_create(*, plan: Plan, service: Service, quantity: Any, price: Any, acto
 def contracted_plan_create(
     *, account: Account, plan: Plan, start_on: date, end_on: date | None = None, actor: User | None
 ) -> ContractedPlan:
-    _require_staff(actor, "subscribe accounts to plans")
+    require_staff(actor, "subscribe accounts to plans")
     contract = ContractedPlan(account=account, plan=plan, start_on=start_on, end_on=end_on)
     if end_on is not None and end_on < start_on:
         raise ValidationFailed("The end comes before the start.", field="end_on")

@@ -86,8 +86,6 @@ def commit(host: str, service: str, text: str, *, message: str, author_name: str
         # from a worker that died mid-commit, and would block every later commit.
         (root() / ".git" / "index.lock").unlink(missing_ok=True)
         path = host_vars_path(host, service)
-        if path.exists() and path.read_text() == text:
-            return False  # unchanged: neither rewrite nor rehash megabytes
         write_atomically(path, text)
         _git("add", str(path.relative_to(root())))
         if subprocess.run(["git", "-C", str(root()), "diff", "--cached", "--quiet"]).returncode == 0:

@@ -183,8 +183,8 @@ def apply_change_set(change_set: ChangeSet, rendered: Rendered, *, holder: str) 
     targeting = _targeting(change_set)
     spec = registry.get(change_set.service)
     previous = desired_state.read(server.name, change_set.service)
-    name, email = _author(change_set)
-    _commit_desired_state(change_set, rendered, name, email)
+    if rendered.text != previous:  # a converge that changes nothing has nothing to record
+        _commit_desired_state(change_set, rendered, *_author(change_set))
     run = Run.objects.create(
         change_set=change_set,
         server=server,

@@ -14,10 +14,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from panel.accounts.models import Account, User
+from panel.core.access import require_staff
 from panel.core.audit import record_change, snapshot
 from panel.core.choices import ChangeAction
-from panel.core.errors import Conflict, Forbidden, ValidationFailed
-from panel.core.models import is_staff_user
+from panel.core.errors import Conflict, ValidationFailed
 from panel.servers.choices import ServerRole
 from panel.servers.hostkeys import fingerprint as host_key_fingerprint
 from panel.servers.hostkeys import scan_host_key
@@ -25,11 +25,6 @@ from panel.servers.models import Placement, Server
 from panel.servers.validators import SERVER_FIELD_VALIDATORS, normalize_host_key, validate_host_key
 
 SERVER_EDITABLE_FIELDS = ("name", "address", "ssh_port", "ssh_user", "roles", "service_address", "is_active")
-
-
-def _require_staff(actor: User | None, what: str) -> None:
-    if actor is not None and not is_staff_user(actor):
-        raise Forbidden(f"Only staff may {what}.")
 
 
 def _normalize(server: Server) -> None:
@@ -94,7 +89,7 @@ def server_register(
     actor: User | None,
 ) -> Server:
     """Add a server. Without `host_key` the key is read from the server now; either way it starts unconfirmed."""
-    _require_staff(actor, "register servers")
+    require_staff(actor, "register servers")
     server = Server(
         name=name,
         address=address,
@@ -118,7 +113,7 @@ def server_register(
 @transaction.atomic
 def server_update(*, server: Server, actor: User | None, **changes: Any) -> Server:
     """Change a server's connection details, roles or state. The host key changes only through a rescan."""
-    _require_staff(actor, "change servers")
+    require_staff(actor, "change servers")
     server = _lock(server)
     if "host_key" in changes and normalize_host_key(changes.pop("host_key") or "") != server.host_key:
         raise ValidationFailed(
@@ -150,7 +145,7 @@ def _same_fingerprint(given: str, expected: str) -> bool:
 def server_confirm_host_key(*, server: Server, fingerprint: str, actor: User | None) -> Server:
     """Trust the pinned key. Staff send back the fingerprint they compared, so a key that changed in between
     (a rescan by someone else) is refused instead of being confirmed unseen."""
-    _require_staff(actor, "confirm host keys")
+    require_staff(actor, "confirm host keys")
     server = _lock(server)
     if not server.host_key:
         raise Conflict("This server has no host key yet; rescan it first.", field="host_key", code="no_host_key")
@@ -174,7 +169,7 @@ def server_confirm_host_key(*, server: Server, fingerprint: str, actor: User | N
 def server_rescan_host_key(*, server: Server, actor: User | None) -> Server:
     """Read the key again. A different key replaces the pinned one unconfirmed; the server is returned with
     whatever key is now pinned (compare `host_key` with the one before to see whether it changed)."""
-    _require_staff(actor, "rescan host keys")
+    require_staff(actor, "rescan host keys")
     # Read before taking the row lock: the scan can take seconds and must not hold up other writers.
     scanned = scan_host_key(server.address, server.ssh_port)
     with transaction.atomic():
@@ -207,7 +202,7 @@ def _check_placement(*, role: str, server: Server, account: Account | None) -> N
 @transaction.atomic
 def placement_set(*, role: str, server: Server, account: Account | None = None, actor: User | None) -> Placement:
     """Place `role` for `account` (or, without an account, by default) on `server`, replacing any earlier choice."""
-    _require_staff(actor, "place services")
+    require_staff(actor, "place services")
     # Lock the server so a concurrent deactivation or role change cannot slip in between check and save.
     server = _lock(server)
     _check_placement(role=role, server=server, account=account)
@@ -232,6 +227,6 @@ def placement_set(*, role: str, server: Server, account: Account | None = None, 
 
 @transaction.atomic
 def placement_delete(*, placement: Placement, actor: User | None) -> None:
-    _require_staff(actor, "remove placements")
+    require_staff(actor, "remove placements")
     record_change(actor=actor, action=ChangeAction.DELETE, obj=placement, before=snapshot(placement))
     placement.delete()

@@ -144,7 +144,7 @@ def test_mail_changes_after_the_first_full_run_are_targeted_data_runs(
     monkeypatch: pytest.MonkeyPatch, domain: object, mailbox: Mailbox, customer_a: User, mail_server: Server
 ) -> None:
     from panel.provisioning import engine
-    from tests.integration.test_provisioning_engine import fake_runner
+    from tests.integration.fakes import fake_runner
 
     runs = fake_runner(monkeypatch)
     engine.process(mail_server.pk, "mail")

@@ -15,47 +15,14 @@ from panel.accounts.models import Account, User
 from panel.dns.models import Record, Zone
 from panel.dns.services import record_create, zone_create, zone_delete
 from panel.provisioning import engine, locks
-from panel.provisioning.choices import EventStatus, RunStatus
+from panel.provisioning.choices import RunStatus
 from panel.provisioning.models import ChangeSet, ChangeSetItem, ServerLease
-from panel.provisioning.runner import EventRecord, RunRequest, RunResult
+from panel.provisioning.runner import RunRequest, RunResult
 from panel.provisioning.services import change_set_retry
 from panel.servers.models import Server
+from tests.integration.fakes import Runs, fake_runner
 
 pytestmark = pytest.mark.django_db
-Runs = list[RunRequest]
-
-
-def fake_runner(monkeypatch: pytest.MonkeyPatch, status: str = RunStatus.SUCCESSFUL, error: str = "") -> Runs:
-    seen: Runs = []
-
-    def execute(request: RunRequest, *, heartbeat: Callable[[], None] | None = None) -> RunResult:
-        seen.append(request)
-        events = [
-            EventRecord(
-                0,
-                "Render the zone files",
-                request.target.name,
-                "shop.example",
-                EventStatus.FAILED if error else EventStatus.CHANGED,
-                "failed to validate",
-                error,
-                "",
-                "",
-                0.1,
-                not error,
-            )
-        ]
-        return RunResult(
-            status=status,
-            rc=0 if status == RunStatus.SUCCESSFUL else 2,
-            stats={},
-            events=events,
-            error=error,
-            duration=0.1,
-        )
-
-    monkeypatch.setattr(engine, "execute", execute)
-    return seen
 
 
 @pytest.fixture

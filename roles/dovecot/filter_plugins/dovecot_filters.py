@@ -11,22 +11,20 @@ def _has_rules(mailbox: dict[str, Any]) -> bool:
     return mailbox.get("spam", "off") != "off" or bool(mailbox.get("vacation")) or bool(mailbox.get("sieve_custom"))
 
 
-def dovecot_mailboxes_split(mailboxes: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    """present: not marked absent; active: present and active, sorted by name (the logins); absent_names;
-    sieve: present mailboxes with rules (a spam preset, a vacation or a script of their own), without their
-    password hashes, since sieve entries end up in results and events."""
-    split: dict[str, list[Any]] = {"present": [], "active": [], "absent_names": [], "sieve": []}
+def _logins_and_scripts(mailboxes: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The present and active mailboxes, sorted by name (the logins), and the present mailboxes with rules (a
+    spam preset, a vacation or a script of their own) without their password hashes, since sieve entries end
+    up in results and events."""
+    active, sieve = [], []
     for mailbox in mailboxes:
         if mailbox.get("state") == "absent":
-            split["absent_names"].append(mailbox["name"])
             continue
-        split["present"].append(mailbox)
         if mailbox.get("active", True):
-            split["active"].append(mailbox)
+            active.append(mailbox)
         if _has_rules(mailbox):
-            split["sieve"].append({key: value for key, value in mailbox.items() if key != "password_hash"})
-    split["active"].sort(key=lambda mailbox: str(mailbox["name"]))
-    return split
+            sieve.append({key: value for key, value in mailbox.items() if key != "password_hash"})
+    active.sort(key=lambda mailbox: str(mailbox["name"]))
+    return active, sieve
 
 
 def dovecot_absent_names(mailboxes: list[dict[str, Any]]) -> list[str]:
@@ -90,16 +88,16 @@ def dovecot_user_files(
     """baton.core.install_files entries of the passwd-file (its template gets the lines of the active mailboxes
     as `item`: 10,000 rows through a Jinja loop cost ~0.5 s, a join nothing) and of the sieve scripts, from one
     pass over the mailboxes."""
-    split = dovecot_mailboxes_split(mailboxes)
+    active, sieve = _logins_and_scripts(mailboxes)
     passwd = {
         "src": "etc/dovecot/users.j2",
         "dest": passwd_file,
-        "item": [_passwd_line(mailbox) for mailbox in split["active"]],
+        "item": [_passwd_line(mailbox) for mailbox in active],
         "label": "passwd-file",
         "group": passwd_group,
         "mode": "0640",
     }
-    return [passwd, *dovecot_sieve_files(split["sieve"], sieve_dir, sievec)]
+    return [passwd, *dovecot_sieve_files(sieve, sieve_dir, sievec)]
 
 
 class FilterModule:
@@ -107,7 +105,6 @@ class FilterModule:
 
     def filters(self) -> dict[str, object]:
         return {
-            "dovecot_mailboxes_split": dovecot_mailboxes_split,
             "dovecot_absent_names": dovecot_absent_names,
             "dovecot_problems": dovecot_problems,
             "dovecot_user_files": dovecot_user_files,
