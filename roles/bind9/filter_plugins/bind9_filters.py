@@ -1,6 +1,14 @@
-"""Filters of the bind9 role: zone-file text for record data, and which zones a run touches."""
+"""Filters of the bind9 role: zone-file text for record data, which zones a run touches, and the checks of the
+zone data before a run changes anything."""
 
 from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+import yaml
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 # Longest <character-string> in a TXT record (RFC 1035 3.3: one length octet).
 TXT_CHUNK = 255
@@ -56,6 +64,97 @@ def bind9_zone_files(zones: list[dict], directory: str, validate: list[str], gro
     ]
 
 
+def bind9_absent_files(zones: list[dict], zone_dir: str, secondary_dir: str) -> list[str]:
+    """Files of absent zones, whichever role this server had when they were written (a secondary's journal too)."""
+    return [
+        path
+        for zone in zones
+        for path in (
+            f"{zone_dir}/{zone['name']}.db",
+            f"{secondary_dir}/{zone['name']}.db",
+            f"{secondary_dir}/{zone['name']}.db.jnl",
+        )
+    ]
+
+
+_ZONE_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*")
+_RECORD_NAME = re.compile(
+    r"@|\*|(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*"
+)
+_LINE_BREAK = re.compile(r"[\r\n\x00]")
+_SPECS: dict[str, dict[str, Any]] = {}
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _spec(path: str) -> dict[str, Any]:
+    if path not in _SPECS:
+        with open(path, encoding="utf-8") as handle:
+            _SPECS[path] = yaml.load(handle, Loader=_Loader)["argument_specs"]["main"]["options"]
+    return _SPECS[path]
+
+
+def _plain(value: Any) -> Any:
+    """Plain Python data: the validator copies its input, and copying Ansible's lazy containers copies every
+    variable they can reach (seconds for one zone)."""
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _zone_problems(zone: dict[str, Any], primary: bool) -> list[str]:
+    """A zone this run renders: names end up in zone files, so they are checked strictly."""
+    name, problems = zone.get("name"), []
+    if primary and zone.get("state") != "absent" and ("serial" not in zone or "soa" not in zone):
+        problems.append(f"zone {name}: a primary needs serial and soa")
+    for record in zone.get("records") or []:
+        if not _RECORD_NAME.fullmatch(str(record.get("name"))):
+            problems.append(f"zone {name}: record name {str(record.get('name'))!r} must be @ or a relative name")
+        if _LINE_BREAK.search(str(record.get("value"))):
+            problems.append(f"zone {name}: the value of {record.get('name')} {record.get('type')} is not one line")
+    return problems
+
+
+def bind9_problems(
+    zones: list[dict[str, Any]],
+    role: str,
+    primaries: list[str],
+    secondaries: list[str],
+    only: list[str],
+    spec_path: str,
+) -> list[str]:
+    """Everything the run checks before it changes anything, in one pass over the zone list: names unique and
+    valid, a secondary with zones has primaries, the zones this run touches valid for a zone file and against
+    the role's argument spec (the panel skips Ansible's own check of the spec, which walks every zone)."""
+    split = bind9_zones_split(zones, only)
+    names = [str(zone.get("name")) for zone in zones]
+    problems = [
+        f"zone name {name!r} is not a lowercase domain name without the trailing dot"
+        for name in names
+        if not _ZONE_NAME.fullmatch(name)
+    ]
+    problems += [f"zone name {name!r} appears twice" for name, count in sorted(Counter(names).items()) if count > 1]
+    if role == "secondary" and split["present"] and not primaries:
+        problems.append("a secondary with zones needs bind9__host_primaries")
+    touched = split["selected_present"] + split["selected_absent"]
+    for zone in touched:
+        problems += _zone_problems(zone, role == "primary")
+    arguments = _plain(
+        {
+            "bind9__host_role": role,
+            "bind9__host_primaries": primaries,
+            "bind9__host_secondaries": secondaries,
+            "bind9__host_only_zones": only,
+            "bind9__host_zones": touched,
+        }
+    )
+    problems += ArgumentSpecValidator(_spec(spec_path)).validate(arguments).error_messages
+    return problems
+
+
 class FilterModule:
     """bind9 role filters."""
 
@@ -64,4 +163,6 @@ class FilterModule:
             "bind9_txt_rdata": bind9_txt_rdata,
             "bind9_zones_split": bind9_zones_split,
             "bind9_zone_files": bind9_zone_files,
+            "bind9_problems": bind9_problems,
+            "bind9_absent_files": bind9_absent_files,
         }

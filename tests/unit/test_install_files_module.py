@@ -1,0 +1,72 @@
+"""The baton.core.install_files module run as Ansible runs it: its source with the JSON arguments spliced in,
+fed to a Python interpreter. Real files in a temporary directory, real validation commands; the roles' Molecule
+scenarios run it on real servers."""
+
+from __future__ import annotations
+
+import base64
+import grp
+import json
+import os
+import pwd
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+from typing import Any
+
+MODULE = Path(__file__).resolve().parents[2] / "ansible_collections/baton/core/plugins/modules/install_files.py"
+OWNER = pwd.getpwuid(os.getuid()).pw_name
+GROUP = grp.getgrgid(os.getgid()).gr_name
+
+
+def run(check_mode: bool = False, **options: Any) -> dict[str, Any]:
+    payload = base64.b64encode(zlib.compress(json.dumps({"owner": OWNER, "group": GROUP, **options}).encode()))
+    arguments = json.dumps({"payload": payload.decode(), "_ansible_check_mode": check_mode, "_ansible_diff": True})
+    source = MODULE.read_text().replace("<<INCLUDE_ANSIBLE_MODULE_JSON_ARGS>>", arguments)
+    done = subprocess.run([sys.executable, "-"], input=source, capture_output=True, text=True, check=False)
+    return json.loads(done.stdout)
+
+
+def test_changed_files_go_live_after_their_check_and_refused_ones_keep_the_live_version(tmp_path: Path) -> None:
+    (tmp_path / "bad.conf").write_text("old\n")
+    files = [
+        {"path": str(tmp_path / "good.conf"), "content": "new\n", "validate": ["grep", "-q", "new", "%s"]},
+        {"path": str(tmp_path / "bad.conf"), "content": "broken\n", "validate": ["grep", "-q", "new", "%s"]},
+    ]
+    result = run(files=files)
+    assert result["changed_files"] == [str(tmp_path / "good.conf")]
+    assert [entry["label"] for entry in result["rejected_files"]] == [str(tmp_path / "bad.conf")]
+    assert (tmp_path / "good.conf").read_text() == "new\n" and (tmp_path / "bad.conf").read_text() == "old\n"
+    assert sorted(os.listdir(tmp_path)) == ["bad.conf", "good.conf"]  # no temporary file left behind
+    assert run(files=files[:1])["changed"] is False  # unchanged files are only compared
+
+
+def test_removals_wait_for_a_run_without_refused_files(tmp_path: Path) -> None:
+    gone = tmp_path / "gone.db"
+    gone.write_text("zone\n")
+    refused = {"path": str(tmp_path / "list.conf"), "content": "x\n", "validate": ["false"]}
+    result = run(files=[refused], remove=[str(gone)])
+    assert result["removed_files"] == [] and gone.exists()  # the live list may still name it
+    accepted = {**refused, "validate": ["true"]}
+    result = run(files=[accepted], remove=[str(gone), str(tmp_path / "never-there.db")])
+    assert result["removed_files"] == [str(gone)] and not gone.exists()
+
+
+def test_check_mode_reports_and_changes_nothing(tmp_path: Path) -> None:
+    live = tmp_path / "a.conf"
+    live.write_text("old\n")
+    result = run(check_mode=True, files=[{"path": str(live), "content": "new\n"}], remove=[str(live)])
+    assert result["changed"] is True and result["diff"][0]["after"] == "new\n"
+    assert live.read_text() == "old\n"
+
+
+def test_content_cannot_leave_its_argument(tmp_path: Path) -> None:
+    nasty = (
+        '""" + __import__("os").system("touch pwned") + r"""\\\n<<INCLUDE_ANSIBLE_MODULE_JSON_ARGS>> syslog.LOG_USER'
+    )
+    target = tmp_path / "t.txt"
+    result = run(files=[{"path": str(target), "content": nasty, "mode": "0600"}])
+    assert result["changed"] is True and target.read_text() == nasty
+    assert oct(target.stat().st_mode & 0o777) == "0o600"
+    assert not (Path.cwd() / "pwned").exists()
