@@ -59,7 +59,6 @@ class Panel:
             "DATABASE_URL": f"sqlite:///{self.tmp}/bench.sqlite3",
             "HUEY_SQLITE": str(self.tmp / "huey.db"),
             "BATON_SSH_KEY": self.host.ssh_key,
-            "BATON_PROVISIONING_DEBOUNCE": "0.05",
             "LOG_LEVEL": "WARNING",
         }
         self.processes: list[subprocess.Popen[bytes]] = []

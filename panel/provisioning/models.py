@@ -71,7 +71,11 @@ class ChangeSet(models.Model):
                 fields=["server", "service"], condition=Q(state="pending"), name="provisioning_one_pending_changeset"
             ),
         ]
-        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["state", "next_attempt_at"])]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["state", "next_attempt_at"]),
+            # the burst check looks at the latest change sets of one server and service
+            models.Index(fields=["server", "service", "created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.service}@{self.server_id} {self.state}"

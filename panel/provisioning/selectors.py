@@ -3,11 +3,13 @@ its own objects, and within them only its own items."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch, QuerySet
 
 from panel.core.models import is_staff_user
+from panel.provisioning.choices import ChangeSetState
 from panel.provisioning.models import ChangeSet, ChangeSetItem, Run
 
 if TYPE_CHECKING:
@@ -31,3 +33,15 @@ def run_list(*, actor: User | AnonymousUser) -> QuerySet[Run]:
     if not is_staff_user(actor):
         return Run.objects.none()
     return Run.objects.select_related("server", "change_set")
+
+
+def burst_in_progress(*, server_id: int, service: str, window: float) -> bool:
+    """Whether the pending change set of this server and service follows another one by less than `window`
+    seconds: changes are coming in a burst, so waiting lets more of them join one run. A lone change (the
+    previous one is older) is run at once."""
+    created = ChangeSet.objects.filter(server_id=server_id, service=service).order_by("-created_at", "-pk")
+    pending = created.filter(state=ChangeSetState.PENDING).values_list("created_at", flat=True).first()
+    if pending is None:
+        return False
+    previous = created.filter(created_at__lt=pending).values_list("created_at", flat=True).first()
+    return previous is not None and pending - previous < timedelta(seconds=window)

@@ -9,7 +9,7 @@ from django.conf import settings
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, on_startup
 
-from panel.provisioning import engine, registry
+from panel.provisioning import engine, registry, selectors
 from panel.provisioning.choices import ChangeSetState, RunKind
 from panel.provisioning.models import ChangeSet
 
@@ -18,8 +18,8 @@ log = logging.getLogger(__name__)
 
 @db_task()
 def process_task(server_id: int, service: str, debounce: float = 0.0) -> None:
-    if debounce > 0:
-        time.sleep(debounce)  # let the rest of a burst join the change set before it is claimed
+    if debounce > 0 and selectors.burst_in_progress(server_id=server_id, service=service, window=debounce):
+        time.sleep(debounce)  # let the rest of the burst join the change set before it is claimed
     if not engine.process(server_id, service) and not HUEY.immediate:
         # Another worker is running on this server; it picks up our change set when it finishes, and this
         # retry makes sure of it even if that worker dies.
@@ -27,8 +27,9 @@ def process_task(server_id: int, service: str, debounce: float = 0.0) -> None:
 
 
 def schedule_processing(server_id: int, service: str, delay: float | None = None) -> None:
-    """Enqueue a run; a short debounce (slept in the task: Huey's scheduler only ticks once a second) lets a burst
-    of changes become one run. Longer delays (retries) go through the scheduler."""
+    """Enqueue a run. A lone change runs at once; during a burst a short debounce (slept in the task: Huey's
+    scheduler only ticks once a second) lets the rest of it become one run. Longer delays (retries) go through
+    the scheduler."""
     if HUEY.immediate:
         process_task(server_id, service)
     elif delay is None:

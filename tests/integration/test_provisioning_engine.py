@@ -14,7 +14,7 @@ from django.utils import timezone
 from panel.accounts.models import Account, User
 from panel.dns.models import Record, Zone
 from panel.dns.services import record_create, zone_create, zone_delete
-from panel.provisioning import engine, locks
+from panel.provisioning import engine, locks, selectors, tasks
 from panel.provisioning.choices import RunStatus
 from panel.provisioning.models import ChangeSet, ChangeSetItem, ServerLease
 from panel.provisioning.runner import RunRequest, RunResult
@@ -254,3 +254,30 @@ def test_an_unexpected_error_after_the_claim_fails_the_change_set_instead_of_lea
     change_set = ChangeSet.objects.get(server=dns_servers[0])
     assert change_set.state == "failed" and "database went away" in change_set.error
     assert Zone.objects.get(pk=zone.pk).apply_state == "failed"
+
+
+def test_a_lone_change_runs_at_once_and_a_burst_waits_for_the_rest_of_it(
+    monkeypatch: pytest.MonkeyPatch, zone: Zone, customer_a: User, dns_servers: tuple[Server, Server]
+) -> None:
+    fake_runner(monkeypatch)
+    process_all(dns_servers)
+    slept: list[float] = []
+    monkeypatch.setattr(tasks.time, "sleep", slept.append)
+    primary = dns_servers[0]
+
+    record_create(zone=zone, name="lone", type="A", value="192.0.2.7", actor=customer_a)
+    ChangeSet.objects.filter(server=primary).exclude(state="pending").update(
+        created_at=timezone.now() - timedelta(seconds=30)
+    )
+    tasks.process_task.call_local(primary.pk, "dns", 0.3)
+    assert slept == []  # the previous change set is 30 s old: nothing to wait for
+    assert not ChangeSet.objects.filter(server=primary, state="pending").exists()
+
+    record_create(zone=zone, name="burst", type="A", value="192.0.2.8", actor=customer_a)
+    tasks.process_task.call_local(primary.pk, "dns", 0.3)
+    assert slept == [0.3]  # it follows the lone change by less than the window
+    assert not ChangeSet.objects.filter(server=primary, state="pending").exists()
+
+
+def test_burst_detection_needs_a_pending_change_set(dns_servers: tuple[Server, Server]) -> None:
+    assert not selectors.burst_in_progress(server_id=dns_servers[0].pk, service="dns", window=0.3)
