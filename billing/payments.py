@@ -1,8 +1,11 @@
-"""Every write to payments: payment sources (SEPA mandates), direct debits and their lifecycle, SEPA batches.
+"""Every write to payments: payment sources (SEPA mandates), direct debits and their lifecycle, SEPA batches,
+bank transfers received.
 
 A debit is a Transaction: created `waiting` for an issued, unpaid invoice whose account has an active SEPA
 mandate, `processed` once exported in a pain.008 batch, then `executed` and `secured` (the invoice is paid) as
 the bank reports back, or `rejected` (the invoice stays unpaid and is collected again by the next debit run).
+A bank transfer is a Transaction recorded `secured` when staff see the money on the account: it cannot be
+returned, so it has no earlier states.
 """
 
 from __future__ import annotations
@@ -188,11 +191,63 @@ def transaction_secure(*, transaction: Transaction, actor: User | None) -> Trans
     debit = _transition(transaction, TransactionState.SECURED, actor)
     invoice = Invoice.objects.select_for_update().get(pk=debit.invoice_id)
     if invoice.state == InvoiceState.ISSUED:
-        before = snapshot(invoice)
-        invoice.set_state(InvoiceState.PAID)
-        invoice.save(update_fields=["state", "updated_at"])
-        record_change(actor=actor, action=ChangeAction.UPDATE, obj=invoice, before=before, after=snapshot(invoice))
+        _mark_paid(invoice, actor)
     return debit
+
+
+def _mark_paid(invoice: Invoice, actor: User | None) -> None:
+    before = snapshot(invoice)
+    invoice.set_state(InvoiceState.PAID)
+    invoice.save(update_fields=["state", "updated_at"])
+    record_change(actor=actor, action=ChangeAction.UPDATE, obj=invoice, before=before, after=snapshot(invoice))
+
+
+def _transfer_source(account: Account, actor: User | None) -> PaymentSource:
+    """The account's bank-transfer source; a new one if it has none (active only when the account has no
+    active source: a customer with a mandate may still pay one invoice by transfer)."""
+    sources = PaymentSource.objects.filter(account=account, method=PaymentMethod.BANK_TRANSFER)
+    source = sources.order_by("-is_active", "-created_at", "-pk").first()
+    if source is None:
+        has_active = PaymentSource.objects.filter(account=account, is_active=True).exists()
+        source = PaymentSource.objects.create(
+            account=account, method=PaymentMethod.BANK_TRANSFER, is_active=not has_active
+        )
+        record_change(actor=actor, action=ChangeAction.CREATE, obj=source, after=snapshot(source))
+    return source
+
+
+@db.atomic
+def transfer_record(*, invoice: Invoice, actor: User | None) -> Transaction:
+    """Staff saw the invoice's total arrive by bank transfer: a secured transaction, and the invoice is paid.
+    Only an issued, unpaid invoice or fee without an open direct debit can be paid this way (a debit on its way
+    would collect it twice); partial payments are not recorded."""
+    require_staff(actor, "record transfers")
+    invoice = Invoice.objects.select_for_update().select_related("account").get(pk=invoice.pk)
+    if invoice.kind not in (InvoiceKind.INVOICE, InvoiceKind.FEE) or invoice.state != InvoiceState.ISSUED:
+        raise Conflict(
+            f"Only an issued, unpaid invoice or fee can be paid; this {invoice.kind} is {invoice.state}.",
+            field="invoice",
+            code="state",
+        )
+    if invoice.transactions.filter(state__in=OPEN_TRANSACTION_STATES).exists():
+        raise Conflict(
+            "The invoice has a direct debit on its way; reject it first.", field="invoice", code="open_debit"
+        )
+    amount = invoice_totals(invoice).total
+    if amount <= 0:
+        raise Conflict("Nothing is due on this invoice.", field="invoice", code="nothing_due")
+    now = timezone.now()
+    transfer = Transaction.objects.create(
+        invoice=invoice,
+        source=_transfer_source(invoice.account, actor),
+        amount=amount,
+        state=TransactionState.SECURED,
+        executed_at=now,
+        secured_at=now,
+    )
+    record_change(actor=actor, action=ChangeAction.CREATE, obj=transfer, after=snapshot(transfer))
+    _mark_paid(invoice, actor)
+    return transfer
 
 
 @db.atomic

@@ -23,6 +23,7 @@ from billing.payments import (
     transaction_execute,
     transaction_reject,
     transaction_secure,
+    transfer_record,
 )
 from billing.services import invoice_create, invoice_issue, invoice_line_add
 from panel.accounts.models import Account, User
@@ -217,3 +218,42 @@ def test_broken_xml_is_reported_by_the_schema() -> None:
     )
     errors = sepa.pain008_errors(xml)
     assert errors and "IBAN" in errors[0]
+
+
+def test_a_transfer_received_pays_the_invoice_once(staff: User, account_a: Account) -> None:
+    invoice = _issued(account_a, staff, "12.10", date(2024, 3, 1))
+    transfer = transfer_record(invoice=invoice, actor=staff)
+    assert transfer.state == TransactionState.SECURED and transfer.amount == Decimal("12.10")
+    assert transfer.source.method == "bank_transfer" and transfer.source.is_active  # the account had no source
+    assert Invoice.objects.get(pk=invoice.pk).state == InvoiceState.PAID
+    with pytest.raises(Conflict) as paid_twice:
+        transfer_record(invoice=invoice, actor=staff)
+    assert "invoice" in paid_twice.value.fields
+    assert debits_create(due_on=date(2024, 4, 1), actor=staff) == []  # nothing left to collect
+
+
+def test_a_transfer_beside_a_mandate_keeps_the_mandate_and_waits_for_an_open_debit(
+    staff: User, customer_a: User, account_a: Account
+) -> None:
+    invoice = _issued(account_a, staff, "5.00", date(2024, 3, 1))
+    mandate = _mandate(account_a)
+    [debit] = debits_create(due_on=date(2024, 4, 1), actor=staff)
+    with pytest.raises(Conflict) as on_its_way:
+        transfer_record(invoice=invoice, actor=staff)
+    assert on_its_way.value.code == "open_debit"
+    sepa_batch_export(transactions=[debit], actor=staff)
+    transaction_reject(transaction=debit, actor=staff)
+    with pytest.raises(Forbidden):
+        transfer_record(invoice=invoice, actor=customer_a)
+
+    transfer = transfer_record(invoice=invoice, actor=staff)
+    assert not transfer.source.is_active and PaymentSource.objects.get(pk=mandate.pk).is_active
+    assert Invoice.objects.get(pk=invoice.pk).state == InvoiceState.PAID
+
+
+def test_drafts_and_credit_notes_cannot_be_paid_by_transfer(staff: User, account_a: Account) -> None:
+    draft = invoice_create(account=account_a, kind="fee", actor=staff)
+    invoice_line_add(invoice=draft, description="Setup", quantity="1", unit_price="3.00", actor=staff)
+    with pytest.raises(Conflict):
+        transfer_record(invoice=draft, actor=staff)
+    assert not Transaction.objects.filter(invoice=draft).exists()
