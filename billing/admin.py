@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 
 from billing.choices import TransactionState
 from billing.models import Invoice, InvoiceCounter, InvoiceLine, InvoiceSubLine, PaymentSource, Transaction
-from billing.payments import sepa_batch_export
+from billing.payments import sepa_batch_export, transfer_record
 from billing.services import invoice_amend, invoice_issue
 from panel.accounts.models import User
 from panel.core.errors import ApplicationError
@@ -49,7 +49,7 @@ class InvoiceAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ("account__handle", "number")
     list_select_related = ("account",)
     inlines = (LineInline,)
-    actions = ("issue_drafts", "amend_issued")
+    actions = ("issue_drafts", "amend_issued", "record_transfers")
 
     @admin.action(description="Issue selected drafts")
     def issue_drafts(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
@@ -77,6 +77,20 @@ class InvoiceAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
             amended.append(f"{invoice} -> {amendment}")
         if amended:
             self.message_user(request, f"Amended {len(amended)} invoice(s): {', '.join(amended)}.", messages.SUCCESS)
+
+    @admin.action(description="Record the total of selected invoices as received by bank transfer")
+    def record_transfers(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
+        """Staff saw the money on the bank account: each invoice is paid by a secured transfer transaction."""
+        paid = []
+        for invoice in queryset.order_by("pk"):
+            try:
+                transfer = transfer_record(invoice=invoice, actor=actor_of(request))
+            except ApplicationError as error:
+                self.message_user(request, f"{invoice}: {error.message}", messages.ERROR)
+                continue
+            paid.append(f"{invoice} ({transfer.amount})")
+        if paid:
+            self.message_user(request, f"Paid by transfer: {', '.join(paid)}.", messages.SUCCESS)
 
 
 @admin.register(InvoiceSubLine)

@@ -186,3 +186,18 @@ def test_sepa_export_downloads_the_batch(admin_client: Client, staff: User, acco
     [(level, text)] = _messages(again)
     assert level == "error" and "not waiting" in text
     assert set(Transaction.objects.values_list("batch", flat=True)) == {batch}
+
+
+def test_recording_transfers_pays_issued_invoices_and_refuses_drafts(
+    admin_client: Client, staff: User, account_a: Account
+) -> None:
+    _billing_contact(account_a)
+    issued = invoice_issue(invoice=_draft(account_a, staff, "10.00"), actor=staff)
+    draft = _draft(account_a, staff, "3.00")
+
+    notes = _messages(_action(admin_client, INVOICES, "record_transfers", [issued, draft]))
+    assert any(level == "error" and "draft" in text for level, text in notes), notes
+    assert any(level == "success" and "Paid by transfer" in text and "10.00" in text for level, text in notes), notes
+    assert Invoice.objects.get(pk=issued.pk).state == InvoiceState.PAID
+    assert Transaction.objects.get(invoice=issued).state == TransactionState.SECURED
+    assert not Transaction.objects.filter(invoice=draft).exists()
