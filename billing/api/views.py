@@ -36,6 +36,7 @@ from billing.payments import (
     transaction_execute,
     transaction_reject,
     transaction_secure,
+    transfer_record,
 )
 from billing.selectors import invoice_list, payment_source_list, transaction_list
 from billing.services import billing_run, invoice_amend, invoice_issue
@@ -86,6 +87,15 @@ class InvoiceViewSet(SelectorReadOnlyViewSet):
         serializer.is_valid(raise_exception=True)
         amendment = invoice_amend(invoice=self.get_object(), actor=request_actor(request), **serializer.validated_data)
         data = InvoiceSerializer(invoice_list(actor=request.user).get(pk=amendment.pk)).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={201: TransactionSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[IsStaff])
+    def transfer(self, request: Request, pk: str | None = None) -> Response:
+        """The invoice's total arrived by bank transfer: a secured transaction, and the invoice is paid (409 for a
+        draft, a credit note, a paid invoice, or one with a direct debit on its way)."""
+        transfer = transfer_record(invoice=self.get_object(), actor=request_actor(request))
+        data = TransactionSerializer(transaction_list(actor=request.user).get(pk=transfer.pk)).data
         return Response(data, status=status.HTTP_201_CREATED)
 
 

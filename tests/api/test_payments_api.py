@@ -110,3 +110,18 @@ def test_staff_bad_input(staff_client: APIClient, client_a: APIClient, issued: I
     assert illegal.status_code == 409 and illegal.data["code"] == "state"
     assert Transaction.objects.get().state == TransactionState.WAITING
     assert staff_client.post("/api/transactions/999999/execute/", format="json").status_code == 404
+
+
+def test_staff_record_a_transfer_and_customers_cannot(
+    staff_client: APIClient, client_a: APIClient, client_b: APIClient, issued: Invoice
+) -> None:
+    url = f"/api/invoices/{issued.pk}/transfer/"
+    assert client_a.post(url, format="json").status_code == 403  # the customer sees the invoice but may not
+    assert client_b.post(url, format="json").status_code == 403
+    response = staff_client.post(url, format="json")
+    assert response.status_code == 201, response.data
+    assert response.data["state"] == "secured" and response.data["amount"] == "12.71"  # 2 x 5.25 + 21 %
+    assert Invoice.objects.get(pk=issued.pk).state == InvoiceState.PAID
+    again = staff_client.post(url, format="json")
+    assert again.status_code == 409 and "invoice" in again.data["fields"]
+    assert Transaction.objects.filter(invoice=issued).count() == 1
