@@ -26,5 +26,12 @@ def monthly_billing_run() -> None:
     """On the billing day: bill every account's orders up to today into draft invoices."""
     from billing.services import billing_run  # services enqueue render_invoice_pdf from here
 
-    bills = billing_run(actor=None, commit=True)
-    log.info("billing run: %d draft invoices", sum(bill.invoice is not None for bill in bills))
+    summary = billing_run(actor=None, commit=True)
+    log.info(
+        "billing run %s: %d accounts, %d draft invoices, %d draft amendments, %d skipped without billing contact",
+        summary.on,
+        summary.accounts,
+        summary.invoices,
+        summary.amendments,
+        summary.skipped,
+    )

@@ -140,17 +140,39 @@ class LineSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 class BillSerializer(serializers.Serializer):  # type: ignore[type-arg]
     account = serializers.IntegerField(source="account.pk", read_only=True)
-    invoice = serializers.IntegerField(source="invoice.pk", read_only=True, allow_null=True, default=None)
-    amendment = serializers.IntegerField(source="amendment.pk", read_only=True, allow_null=True, default=None)
     lines = LineSerializer(many=True, read_only=True)
     refunds = LineSerializer(many=True, read_only=True)
     totals = TotalsSerializer(read_only=True)
 
 
 class BillingRunResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    date = serializers.DateField(read_only=True)
-    commit = serializers.BooleanField(read_only=True)
-    bills = BillSerializer(many=True, read_only=True)
+    """A run's counts; a preview also lists every account's bill, a commit the ids of the drafts it wrote."""
+
+    date = serializers.DateField(source="summary.on", read_only=True)
+    commit = serializers.BooleanField(source="summary.commit", read_only=True)
+    accounts = serializers.IntegerField(
+        source="summary.accounts", read_only=True, help_text="Accounts with orders billed (or previewed)."
+    )
+    invoices = serializers.IntegerField(
+        source="summary.invoices", read_only=True, help_text="Draft invoices written (previewing: to be written)."
+    )
+    amendments = serializers.IntegerField(
+        source="summary.amendments", read_only=True, help_text="Draft amendments for refunds, likewise."
+    )
+    skipped = serializers.IntegerField(
+        source="summary.skipped",
+        read_only=True,
+        help_text="Accounts without a billing contact left out of a committed run over every account.",
+    )
+    total = serializers.DecimalField(
+        source="summary.total", max_digits=14, decimal_places=2, read_only=True, help_text="Of the invoices."
+    )
+    bills = BillSerializer(many=True, read_only=True, help_text="Previewing: every account's bill. Empty on commit.")
+    drafts = serializers.ListField(
+        child=serializers.IntegerField(),
+        read_only=True,
+        help_text="Committing: ids of the draft invoices and amendments written. Empty in a preview.",
+    )
 
 
 class PaymentSourceSerializer(AccountOwnedSerializer):

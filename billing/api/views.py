@@ -39,7 +39,7 @@ from billing.payments import (
     transfer_record,
 )
 from billing.selectors import invoice_list, payment_source_list, transaction_list
-from billing.services import billing_run, invoice_amend, invoice_issue
+from billing.services import Bill, billing_run, invoice_amend, invoice_issue
 from panel.core.api.permissions import IsStaff
 from panel.core.api.viewsets import SelectorReadOnlyViewSet, ServiceModelViewSet, request_actor
 from panel.core.errors import NotFound
@@ -101,7 +101,8 @@ class InvoiceViewSet(SelectorReadOnlyViewSet):
 
 class BillingRunView(APIView):
     """Bill orders up to a date: a preview of the lines and totals per account, or with `commit` the draft
-    invoices themselves. Running twice for the same date bills nothing the second time."""
+    invoices themselves (answered with counts and the drafts' ids). Running twice for the same date bills
+    nothing the second time."""
 
     permission_classes: ClassVar[list[type]] = [IsStaff]  # type: ignore[misc]
 
@@ -110,11 +111,23 @@ class BillingRunView(APIView):
         serializer = BillingRunSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        bills = billing_run(
-            on=data["date"], accounts=data.get("accounts"), commit=data["commit"], actor=request_actor(request)
+        previews: list[Bill] = []
+        drafts: list[int] = []
+
+        def keep(bill: Bill) -> None:
+            # A commit answers with ids only: a run over every account would otherwise hold every bill.
+            if not data["commit"]:
+                previews.append(bill)
+            drafts.extend(draft.pk for draft in (bill.invoice, bill.amendment) if draft is not None)
+
+        summary = billing_run(
+            on=data["date"],
+            accounts=data.get("accounts"),
+            commit=data["commit"],
+            actor=request_actor(request),
+            each=keep,
         )
-        result = {"date": data["date"], "commit": data["commit"], "bills": bills}
-        return Response(BillingRunResultSerializer(result).data)
+        return Response(BillingRunResultSerializer({"summary": summary, "bills": previews, "drafts": drafts}).data)
 
 
 class PaymentSourceViewSet(ServiceModelViewSet):

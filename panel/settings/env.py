@@ -75,12 +75,17 @@ def database_from_env() -> dict[str, Any]:
 
 def huey_from_env(*, immediate: bool) -> dict[str, Any]:
     """Huey on SQLite under var/ by default; REDIS_URL switches to Redis for several workers and machines."""
+    # Threads share one interpreter, so CPU-bound tasks (invoice PDFs) run one at a time however many workers
+    # there are; HUEY_WORKER_TYPE=process runs them on as many cores as workers.
+    worker_type = os.environ.get("HUEY_WORKER_TYPE", "thread")
+    if worker_type not in {"thread", "process"}:
+        raise ConfigurationError(f"HUEY_WORKER_TYPE: 'thread' or 'process', not {worker_type!r}")
     # An idle consumer backs off between polls of the queue (Huey's default: up to 10 s), and that wait is
     # added to the latency of the next change; polling ten times a second costs next to nothing (an indexed
     # read of an empty queue).
     consumer = {
         "workers": int(os.environ.get("HUEY_WORKERS", "2")),
-        "worker_type": "thread",
+        "worker_type": worker_type,
         "initial_delay": 0.05,
         "backoff": 1.1,
         "max_delay": 0.1,

@@ -48,14 +48,18 @@ def test_billing_run_preview_then_commit(staff_client: APIClient, ordered: Order
     assert preview.status_code == 200, preview.data
     [bill] = preview.data["bills"]
     # 10.00 x 22/31 (Mar 10 - Apr 1) = 7.10, no tax
-    assert bill["invoice"] is None and [line["subtotal"] for line in bill["lines"]] == ["7.10"]
+    assert bill["account"] == ordered.account_id and [line["subtotal"] for line in bill["lines"]] == ["7.10"]
     assert bill["lines"][0]["period_start"] == "2024-03-10" and bill["totals"]["total"] == "7.10"
+    assert (preview.data["accounts"], preview.data["invoices"], preview.data["total"]) == (1, 1, "7.10")
+    assert preview.data["drafts"] == []
     assert not Invoice.objects.exists() and Order.objects.get(pk=ordered.pk).billed_until is None
 
     committed = staff_client.post("/api/billing/run/", {**body, "commit": True}, format="json")
-    assert committed.status_code == 200 and committed.data["bills"][0]["invoice"] == Invoice.objects.get().pk
+    assert committed.status_code == 200 and committed.data["drafts"] == [Invoice.objects.get().pk]
+    assert (committed.data["invoices"], committed.data["amendments"], committed.data["bills"]) == (1, 0, [])
     again = staff_client.post("/api/billing/run/", {"date": "2024-03-10", "commit": True}, format="json")
-    assert again.status_code == 200 and again.data["bills"][0]["invoice"] is None
+    assert again.status_code == 200 and again.data["drafts"] == []
+    assert (again.data["accounts"], again.data["invoices"], again.data["total"]) == (1, 0, "0.00")
     assert Invoice.objects.count() == 1
 
 

@@ -3,17 +3,20 @@ monthly run bills every account once, however often it runs."""
 
 from __future__ import annotations
 
+import gc
 import subprocess
+import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pytest
+import weasyprint
 from django.core import mail
 
-from billing import tasks
+from billing import pdf, tasks
 from billing.models import Invoice
-from billing.services import billing_run, invoice_create, invoice_issue, invoice_line_add
+from billing.services import Bill, billing_run, invoice_create, invoice_issue, invoice_line_add
 from panel.accounts.models import Account, User
 from panel.accounts.services import contact_create
 from panel.orders.models import Order
@@ -98,8 +101,10 @@ def test_billed_lines_show_their_periods(staff: User, billed_account: Account, t
         actor=staff,
     )
     order_update_for(obj=billed_account, actor=None, on=date(2024, 3, 10))
-    [bill] = billing_run(on=date(2024, 3, 10), actor=staff, commit=True)
-    assert bill.invoice is not None
+    bills: list[Bill] = []
+    summary = billing_run(on=date(2024, 3, 10), actor=staff, commit=True, each=bills.append)
+    [bill] = bills
+    assert bill.invoice is not None and (summary.accounts, summary.invoices) == (1, 1)
     invoice = invoice_issue(invoice=bill.invoice, actor=staff, on=date(2024, 3, 11))
     tasks.render_invoice_pdf.call_local(invoice.pk)
     invoice.refresh_from_db()
@@ -131,3 +136,49 @@ def test_monthly_run_bills_every_account_once(
     tasks.monthly_billing_run.call_local()
     assert Invoice.objects.count() == 1
     assert Order.objects.get(account=billed_account).billed_until == date(2024, 5, 1)
+
+
+def test_each_thread_parses_the_stylesheet_once() -> None:
+    first, again = pdf._styles(), pdf._styles()
+    assert first is again  # the stylesheet and fonts of the previous invoice, not parsed anew
+    elsewhere: list[object] = []
+    thread = threading.Thread(target=lambda: elsewhere.append(pdf._styles()))
+    thread.start()
+    thread.join()
+    # Pango's fonts are not safe to share between threads rendering at once.
+    assert elsewhere[0] is not first and elsewhere[0][1] is not first[1]  # type: ignore[index]
+
+
+def test_the_collector_threshold_is_raised_only_while_rendering(
+    staff: User, billed_account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invoice = invoice_create(account=billed_account, kind="fee", actor=staff)
+    invoice_line_add(invoice=invoice, description="Setup", quantity="1", unit_price="12.50", actor=staff)
+    invoice = invoice_issue(invoice=invoice, actor=staff, on=date(2024, 5, 2))
+    before = gc.get_threshold()
+    seen: list[tuple[int, int, int]] = []
+    render = weasyprint.HTML.write_pdf
+
+    def watched(self: weasyprint.HTML, *args: object, **kwargs: object) -> bytes:
+        seen.append(gc.get_threshold())
+        if len(seen) == 2:
+            raise RuntimeError("the renderer failed")
+        return render(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", watched)
+    assert pdf.invoice_pdf(invoice).startswith(b"%PDF")
+    with pytest.raises(RuntimeError):
+        pdf.invoice_pdf(invoice)
+    assert [threshold[0] for threshold in seen] == [20_000, 20_000]
+    assert gc.get_threshold() == before
+
+
+def test_the_threshold_is_restored_after_the_last_of_overlapping_renders() -> None:
+    before = gc.get_threshold()
+    collections = pdf._FewerCollections()
+    collections.__enter__()  # two threads rendering at once
+    collections.__enter__()
+    collections.__exit__(None, None, None)
+    assert gc.get_threshold()[0] == 20_000  # the other is still rendering
+    collections.__exit__(None, None, None)
+    assert gc.get_threshold() == before

@@ -31,6 +31,16 @@ def test_huey_defaults_to_sqlite_and_redis_url_switches(monkeypatch: pytest.Monk
     assert config["url"] == "redis://127.0.0.1:6379/3"
 
 
+def test_huey_worker_type_is_threads_unless_processes_are_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HUEY_WORKER_TYPE", raising=False)
+    assert huey_from_env(immediate=False)["consumer"]["worker_type"] == "thread"
+    monkeypatch.setenv("HUEY_WORKER_TYPE", "process")
+    assert huey_from_env(immediate=False)["consumer"]["worker_type"] == "process"
+    monkeypatch.setenv("HUEY_WORKER_TYPE", "greenlet")
+    with pytest.raises(ConfigurationError, match="HUEY_WORKER_TYPE"):
+        huey_from_env(immediate=False)
+
+
 def test_database_url_with_a_stray_line_is_refused_naming_the_variable() -> None:
     with pytest.raises(ConfigurationError, match="DATABASE_URL: has a line break"):
         parse_database_url("Removed stale pid file.\npostgres://baton:baton@127.0.0.1:5432/baton")
