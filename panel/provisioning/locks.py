@@ -20,11 +20,10 @@ from django.utils import timezone
 
 from panel.provisioning.models import ServerLease
 
-_HOLDER_PREFIX = f"{socket.gethostname()}:{os.getpid()}"
-
 
 def new_holder() -> str:
-    return f"{_HOLDER_PREFIX}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
+    # The pid is read here, not at import: Huey's worker processes are forked after the import.
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
 
 
 def acquire(server_id: int, holder: str) -> bool:

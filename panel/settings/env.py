@@ -75,9 +75,9 @@ def database_from_env() -> dict[str, Any]:
 
 def huey_from_env(*, immediate: bool) -> dict[str, Any]:
     """Huey on SQLite under var/ by default; REDIS_URL switches to Redis for several workers and machines."""
-    # Threads share one interpreter, so CPU-bound tasks (invoice PDFs) run one at a time however many workers
-    # there are; HUEY_WORKER_TYPE=process runs them on as many cores as workers.
-    worker_type = os.environ.get("HUEY_WORKER_TYPE", "thread")
+    # Processes by default: threads share one interpreter, so CPU-bound tasks (invoice PDFs) would run one at a
+    # time however many workers there are. HUEY_WORKER_TYPE=thread is there for platforms without fork.
+    worker_type = os.environ.get("HUEY_WORKER_TYPE", "process")
     if worker_type not in {"thread", "process"}:
         raise ConfigurationError(f"HUEY_WORKER_TYPE: 'thread' or 'process', not {worker_type!r}")
     # An idle consumer backs off between polls of the queue (Huey's default: up to 10 s), and that wait is

@@ -31,11 +31,11 @@ def test_huey_defaults_to_sqlite_and_redis_url_switches(monkeypatch: pytest.Monk
     assert config["url"] == "redis://127.0.0.1:6379/3"
 
 
-def test_huey_worker_type_is_threads_unless_processes_are_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_huey_worker_type_is_processes_unless_threads_are_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HUEY_WORKER_TYPE", raising=False)
-    assert huey_from_env(immediate=False)["consumer"]["worker_type"] == "thread"
-    monkeypatch.setenv("HUEY_WORKER_TYPE", "process")
     assert huey_from_env(immediate=False)["consumer"]["worker_type"] == "process"
+    monkeypatch.setenv("HUEY_WORKER_TYPE", "thread")
+    assert huey_from_env(immediate=False)["consumer"]["worker_type"] == "thread"
     monkeypatch.setenv("HUEY_WORKER_TYPE", "greenlet")
     with pytest.raises(ConfigurationError, match="HUEY_WORKER_TYPE"):
         huey_from_env(immediate=False)
