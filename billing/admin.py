@@ -5,6 +5,7 @@ shown as an error message and changes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from django.contrib import admin, messages
@@ -16,23 +17,13 @@ from billing.models import Invoice, InvoiceCounter, InvoiceLine, InvoiceSubLine,
 from billing.payments import sepa_batch_export, transfer_record
 from billing.services import invoice_amend, invoice_issue
 from panel.accounts.models import User
+from panel.core.admin import ReadOnly
 from panel.core.errors import ApplicationError
 
 
 def actor_of(request: HttpRequest) -> User:
     """The staff user of an admin request (the admin site admits only active staff)."""
     return cast(User, request.user)
-
-
-class ReadOnly:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class LineInline(ReadOnly, admin.TabularInline):  # type: ignore[type-arg]
@@ -51,46 +42,53 @@ class InvoiceAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
     inlines = (LineInline,)
     actions = ("issue_drafts", "amend_issued", "record_transfers")
 
-    @admin.action(description="Issue selected drafts")
-    def issue_drafts(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
-        """Number and freeze each draft in turn (oldest first); a refused one is reported, the others issued."""
-        issued = []
+    def _each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Invoice],
+        service: Callable[..., Any],
+        summary: Callable[[list[tuple[Invoice, Any]]], str],
+    ) -> None:
+        """Call `service` for each invoice in turn (oldest first): a refused one is reported, the others go on,
+        and `summary` describes those done."""
+        done = []
         for invoice in queryset.order_by("pk"):
             try:
-                issued.append(invoice_issue(invoice=invoice, actor=actor_of(request)))
+                done.append((invoice, service(invoice=invoice, actor=actor_of(request))))
             except ApplicationError as error:
                 self.message_user(request, f"{invoice}: {error.message}", messages.ERROR)
-        if issued:
-            codes = ", ".join(invoice.code for invoice in issued)
-            self.message_user(request, f"Issued {len(issued)} invoice(s): {codes}.", messages.SUCCESS)
+        if done:
+            self.message_user(request, summary(done), messages.SUCCESS)
+
+    @admin.action(description="Issue selected drafts")
+    def issue_drafts(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
+        """Number and freeze each draft."""
+        self._each(
+            request,
+            queryset,
+            invoice_issue,
+            lambda done: f"Issued {len(done)} invoice(s): {', '.join(issued.code for _, issued in done)}.",
+        )
 
     @admin.action(description="Amend selected issued invoices")
     def amend_issued(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
         """Credit each invoice in full with a draft amendment (series A), to be reviewed and issued."""
-        amended = []
-        for invoice in queryset.order_by("pk"):
-            try:
-                amendment = invoice_amend(invoice=invoice, actor=actor_of(request))
-            except ApplicationError as error:
-                self.message_user(request, f"{invoice}: {error.message}", messages.ERROR)
-                continue
-            amended.append(f"{invoice} -> {amendment}")
-        if amended:
-            self.message_user(request, f"Amended {len(amended)} invoice(s): {', '.join(amended)}.", messages.SUCCESS)
+        self._each(
+            request,
+            queryset,
+            invoice_amend,
+            lambda done: f"Amended {len(done)} invoice(s): {', '.join(f'{old} -> {new}' for old, new in done)}.",
+        )
 
     @admin.action(description="Record the total of selected invoices as received by bank transfer")
     def record_transfers(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
         """Staff saw the money on the bank account: each invoice is paid by a secured transfer transaction."""
-        paid = []
-        for invoice in queryset.order_by("pk"):
-            try:
-                transfer = transfer_record(invoice=invoice, actor=actor_of(request))
-            except ApplicationError as error:
-                self.message_user(request, f"{invoice}: {error.message}", messages.ERROR)
-                continue
-            paid.append(f"{invoice} ({transfer.amount})")
-        if paid:
-            self.message_user(request, f"Paid by transfer: {', '.join(paid)}.", messages.SUCCESS)
+        self._each(
+            request,
+            queryset,
+            transfer_record,
+            lambda done: f"Paid by transfer: {', '.join(f'{invoice} ({t.amount})' for invoice, t in done)}.",
+        )
 
 
 @admin.register(InvoiceSubLine)

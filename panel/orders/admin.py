@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 
 from billing.services import Bill, bill_orders
 from panel.accounts.models import Contact, User
+from panel.core.admin import ReadOnly
 from panel.core.errors import ApplicationError
 from panel.orders.models import ContractedPlan, MetricStorage, Order, Plan, Rate, Service
 from panel.orders.services import today
@@ -81,7 +82,7 @@ class MetricInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class OrderAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("description", "account", "service", "registered_on", "cancelled_on", "billed_until")
     list_filter = ("service", ("cancelled_on", admin.EmptyFieldListFilter))
     search_fields = ("description", "account__handle")
@@ -128,12 +129,3 @@ class OrderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "billing/admin/bill_orders.html", context)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
