@@ -46,6 +46,12 @@ SERVICE_PACKAGES = (
 BASE_REPO = "localhost/baton-testhost-base"
 SERVICES_REPO = "localhost/baton-testhost"
 LABEL = "baton.testhost"
+# Container names are global to the machine: checkouts testing side by side set a prefix of their own.
+PREFIX = os.environ.get("BATON_TESTHOST_PREFIX", "")
+
+
+def container_name(name: str) -> str:
+    return name if name.startswith(PREFIX) else f"{PREFIX}{name}"
 
 
 def log(message: str) -> None:
@@ -332,6 +338,7 @@ def _exec(name: str, *cmd: str) -> str:
 
 def start(name: str, *, ports: list[int] = (), image: str | None = None, timeout: float = 90) -> TestHost:
     """Start (or replace) test server `name`; SSH plus `ports` are published on 127.0.0.1 at free ports."""
+    name = container_name(name)
     image = image or build()
     key = ssh_key()
     podman("rm", "-f", "-t", "0", name, check=False)
@@ -376,6 +383,7 @@ def start(name: str, *, ports: list[int] = (), image: str | None = None, timeout
 
 
 def stop(name: str) -> None:
+    name = container_name(name)
     podman("rm", "-f", "-t", "0", name, check=False)
     for suffix in (".json", ".known_hosts"):
         (STATE_DIR / f"{name}{suffix}").unlink(missing_ok=True)
@@ -387,6 +395,7 @@ def running() -> list[str]:
 
 
 def info(name: str) -> TestHost:
+    name = container_name(name)
     data = json.loads((STATE_DIR / f"{name}.json").read_text())
     data["ports"] = {int(k): v for k, v in data["ports"].items()}
     return TestHost(**data)

@@ -126,7 +126,7 @@ def test_an_unreachable_server_is_retried_and_converges_when_it_returns(
     zone: Zone, primary: Server, customer_a: User, testhost: hosts.TestHost, settings: object
 ) -> None:
     settings.BATON_RUN_TIMEOUT = 60  # type: ignore[attr-defined]
-    hosts.podman("stop", "-t", "1", NAME)
+    hosts.podman("stop", "-t", "1", hosts.container_name(NAME))
     try:
         record, change_set = record_create(zone=zone, name="late", type="A", value="192.0.2.77", actor=customer_a)
         converge(primary)
@@ -134,7 +134,7 @@ def test_an_unreachable_server_is_retried_and_converges_when_it_returns(
         assert change_set.state == "retrying" and change_set.attempts == 1
         assert change_set.next_attempt_at is not None and change_set.next_attempt_at > timezone.now()
     finally:
-        hosts.podman("start", NAME)
+        hosts.podman("start", hosts.container_name(NAME))
         hosts._wait_for_ssh(testhost.ssh_port, 60)
     # Nobody acts: the worker's periodic kick runs the retry once it is due.
     ChangeSet.objects.filter(pk=change_set.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
