@@ -67,8 +67,8 @@ def lock(server: Server) -> None:
     list(Zone.objects.select_for_update().filter(primary=server).order_by("pk").values_list("pk", flat=True))
 
 
-def settle(items: Sequence[ChangeSetItem], success: bool, error: str) -> None:
-    settle_objects((Record, Zone), items, success, error)  # records first: deleting a zone deletes its records
+def settle(items: Sequence[ChangeSetItem]) -> None:
+    settle_objects((Record, Zone), items)  # records first: deleting a zone deletes its records
 
 
 SPEC = registry.register(

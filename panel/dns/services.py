@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
 from panel.accounts.models import Account, User
 from panel.core.access import require_account_access
@@ -60,8 +61,9 @@ def _converge(zone: Zone, objects: list[models.Model], actor: User | None) -> Ch
     for obj in [zone, *objects]:
         type(obj)._default_manager.filter(pk=obj.pk).update(apply_state=ApplyState.PENDING, apply_error="")
     targets = [(obj, zone.name) for obj in [zone, *objects]]
+    requested_at = timezone.now()
     change_sets = [
-        provisioning.request(server=server, service=SERVICE, objects=targets, actor=actor)
+        provisioning.request(server=server, service=SERVICE, objects=targets, actor=actor, requested_at=requested_at)
         for server in _servers_of(zone)
     ]
     return change_sets[0]

@@ -75,8 +75,8 @@ def load(server: Server) -> MailServerData:
     )
 
 
-def settle(items: Sequence[ChangeSetItem], success: bool, error: str) -> None:
-    settle_objects((Address, Mailbox, MailDomain), items, success, error)
+def settle(items: Sequence[ChangeSetItem]) -> None:
+    settle_objects((Address, Mailbox, MailDomain), items)
 
 
 SPEC = registry.register(

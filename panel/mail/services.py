@@ -50,11 +50,21 @@ def _mail_server(account: Account) -> Server:
     return server
 
 
+def _unit(obj: models.Model) -> str:
+    """The scope of a mail object in a change set. Mail runs render every table whole (no "only" list), so the
+    scope names what the server validates on its own: a mailbox's sieve script (sievec) stands for the mailbox
+    and its autoresponse, and a refused script fails only those."""
+    if isinstance(obj, Mailbox):
+        return f"mailbox:{obj.name}"
+    if isinstance(obj, Autoresponse):
+        return f"mailbox:{obj.mailbox.name}"
+    return str(obj)[:253]
+
+
 def _converge(server: Server, objects: Sequence[models.Model], actor: User | None) -> ChangeSet:
     for obj in objects:
         type(obj)._default_manager.filter(pk=obj.pk).update(apply_state=ApplyState.PENDING, apply_error="")
-    # The scope names the object in the run's record; mail runs render every table whole, so no "only" list.
-    targets = [(obj, str(obj)[:253]) for obj in objects]
+    targets = [(obj, _unit(obj)) for obj in objects]
     return provisioning.request(server=server, service=SERVICE, objects=targets, actor=actor)
 
 

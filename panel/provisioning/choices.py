@@ -14,8 +14,19 @@ class ChangeSetState(models.TextChoices):
     RUNNING = "running", "Running"
     RETRYING = "retrying", "Waiting to retry"
     APPLIED = "applied", "Applied"
+    # Some objects' files were refused by their validators on the server (those objects failed, the previous
+    # versions of their files stay live); everything else was applied.
+    PARTIAL = "partial", "Partially failed"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
+
+
+class ItemOutcome(models.TextChoices):
+    """What became of one object in one change set."""
+
+    OPEN = "", "Not settled yet"
+    APPLIED = "applied", "Applied"
+    FAILED = "failed", "Failed"
 
 
 class RunKind(models.TextChoices):
@@ -27,6 +38,8 @@ class RunKind(models.TextChoices):
 class RunStatus(models.TextChoices):
     RUNNING = "running", "Running"
     SUCCESSFUL = "successful", "Successful"
+    PARTIAL = "partial", "Partially failed"  # the play succeeded, but validators refused some objects' files
+    SKIPPED = "skipped", "Skipped (server busy)"  # a plan or drift check that found another run on the server
     FAILED = "failed", "Failed"
     UNREACHABLE = "unreachable", "Unreachable"
     TIMEOUT = "timeout", "Timed out"

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from panel.provisioning import desired_state, hostvars, locks, notify, registry
-from panel.provisioning.choices import ChangeSetState, RunKind, RunStatus
+from panel.provisioning.choices import ChangeSetState, ItemOutcome, RunKind, RunStatus
 from panel.provisioning.models import ChangeSet, ChangeSetItem, Run, RunEvent
 from panel.provisioning.runner import RunRequest, RunResult, Target, execute
 from panel.servers.models import Server
@@ -140,7 +140,7 @@ def _had_full_run(server_id: int, spec: registry.ServiceSpec) -> bool:
         server_id=server_id,
         service=spec.name,
         kind=RunKind.APPLY,
-        status=RunStatus.SUCCESSFUL,
+        status__in=[RunStatus.SUCCESSFUL, RunStatus.PARTIAL],
         tags=",".join(spec.full_tags),
     ).exists()
 
@@ -226,7 +226,9 @@ def _give_up(change_set: ChangeSet, error: str) -> None:
         return
     with transaction.atomic():
         set_state(change_set, ChangeSetState.FAILED, finished_at=timezone.now(), error=error, lease_expires_at=None)
-        registry.get(change_set.service).settle(list(change_set.items.all()), False, error)
+        items = list(change_set.items.all())
+        _fail_items(items, "The change could not be applied because of an error in the panel; staff have been told.")
+        registry.get(change_set.service).settle(items)
 
 
 def _refused(reason: str) -> RunResult:
@@ -253,13 +255,18 @@ def _record(run: Run, result: RunResult) -> None:
         ],
         batch_size=500,
     )
-    run.status = result.status
+    run.rejected = result.rejected
+    run.status = RunStatus.PARTIAL if result.status == RunStatus.SUCCESSFUL and run.rejected else result.status
     run.stats = result.stats
-    run.error = result.error
+    run.error = result.error or _rejected_summary(run.rejected)
     run.duration = result.duration
     run.finished_at = timezone.now()
     run.drift = any(e.changed for e in result.events) if run.kind != RunKind.APPLY else None
-    run.save(update_fields=["status", "stats", "error", "duration", "finished_at", "drift"])
+    run.save(update_fields=["status", "stats", "error", "duration", "finished_at", "drift", "rejected"])
+
+
+def _rejected_summary(rejected: list[dict[str, str]]) -> str:
+    return "\n".join(f"{entry['label']}: {entry['msg']}" for entry in rejected)
 
 
 def _settle(change_set: ChangeSet, run: Run, result: RunResult) -> None:
@@ -268,12 +275,16 @@ def _settle(change_set: ChangeSet, run: Run, result: RunResult) -> None:
     items = list(change_set.items.all())
     with transaction.atomic():
         if result.status == RunStatus.SUCCESSFUL:
-            set_state(change_set, ChangeSetState.APPLIED, finished_at=now, error="", lease_expires_at=None)
-            spec.settle(items, True, "")
+            refused = _outcomes_by_unit(change_set, items, result.rejected)
+            state = ChangeSetState.PARTIAL if refused else ChangeSetState.APPLIED
+            set_state(change_set, state, finished_at=now, error=_rejected_summary(refused), lease_expires_at=None)
+            spec.settle(items)
             # The last change set of an object (e.g. the secondary's) makes it applied or deletes it. Two servers
             # finishing together each see the other's change set still open in their own transaction, and
             # neither would; settling again after the commit, whoever commits last sees both (it is idempotent).
             transaction.on_commit(lambda: _settle_again(spec, items))
+            if refused:
+                transaction.on_commit(lambda: notify.staff_of_failure(change_set, run))
             return
         if result.status in _RETRYABLE and change_set.attempts < settings.BATON_RETRY_LIMIT:
             delay = settings.BATON_RETRY_BASE_SECONDS * 2 ** (change_set.attempts - 1)
@@ -289,13 +300,55 @@ def _settle(change_set: ChangeSet, run: Run, result: RunResult) -> None:
             transaction.on_commit(lambda: schedule_processing(change_set.server_id, change_set.service, delay=delay))
             return
         set_state(change_set, ChangeSetState.FAILED, finished_at=now, error=result.error, lease_expires_at=None)
-        spec.settle(items, False, result.error)
+        _fail_items(items, _customer_error(change_set, result))
+        spec.settle(items)
         transaction.on_commit(lambda: notify.staff_of_failure(change_set, run))
+
+
+def _outcomes_by_unit(
+    change_set: ChangeSet, items: list[ChangeSetItem], rejected: list[dict[str, str]]
+) -> list[dict[str, str]]:
+    """Items whose unit (their scope) a validator refused fail with that unit's messages, the others are
+    applied. Returns the refusals that concern this change set: its own units, or all of them in a full run
+    (a converge covers every object). Refusals of other units (an object that failed before and is still
+    wrong, re-checked because every run renders the full state) are only recorded on the run."""
+    messages: dict[str, list[str]] = {}
+    for entry in rejected:
+        messages.setdefault(entry["unit"], []).append(f"{entry['label']}: {entry['msg']}".strip())
+    failed = [item for item in items if item.scope in messages]
+    _fail_items(failed, None, messages)
+    ChangeSetItem.objects.filter(pk__in=[item.pk for item in items if item.scope not in messages]).update(
+        outcome=ItemOutcome.APPLIED, error=""
+    )
+    scopes = {item.scope for item in items}
+    return [entry for entry in rejected if change_set.full_run or entry["unit"] in scopes]
+
+
+def _fail_items(
+    items: list[ChangeSetItem], error: str | None, messages_by_unit: dict[str, list[str]] | None = None
+) -> None:
+    by_error: dict[str, list[int]] = {}
+    for item in items:
+        text = error if error is not None else "\n".join((messages_by_unit or {})[item.scope])
+        by_error.setdefault(text, []).append(item.pk)
+    for text, pks in by_error.items():
+        ChangeSetItem.objects.filter(pk__in=pks).update(outcome=ItemOutcome.FAILED, error=text[:5000])
+
+
+def _customer_error(change_set: ChangeSet, result: RunResult) -> str:
+    """What the objects of a run that failed as a whole say. Not the run's error: a run covers every account's
+    objects on the server, and its output may name any of them. Staff read it on the change set and its runs."""
+    failed_task = next((e.task for e in result.events if e.status in {"failed", "unreachable"}), "")
+    where = f" at the step '{failed_task}'" if failed_task else ""
+    return (
+        f"The change did not reach {change_set.server.name}: the run failed{where}. "
+        "The previous configuration stays live. Staff have been told and see the details."
+    )
 
 
 def _settle_again(spec: registry.ServiceSpec, items: list[ChangeSetItem]) -> None:
     with transaction.atomic():
-        spec.settle(items, True, "")
+        spec.settle(items)
 
 
 def check(server: Server, service: str, *, kind: str) -> Run:

@@ -10,16 +10,19 @@ from django.db import models
 from django.db.models import Q
 
 from panel.core.models import TenantQuerySet
-from panel.provisioning.choices import ApplyState, ChangeSetState, EventStatus, RunKind, RunStatus
+from panel.provisioning.choices import ApplyState, ChangeSetState, EventStatus, ItemOutcome, RunKind, RunStatus
 
 OPEN_STATES = (ChangeSetState.PENDING, ChangeSetState.RUNNING, ChangeSetState.RETRYING)
 
 # The lifecycle of a change set. set_state() refuses every transition not listed here.
 TRANSITIONS: dict[str, frozenset[str]] = {
     ChangeSetState.PENDING: frozenset({ChangeSetState.RUNNING, ChangeSetState.CANCELLED}),
-    ChangeSetState.RUNNING: frozenset({ChangeSetState.APPLIED, ChangeSetState.FAILED, ChangeSetState.RETRYING}),
+    ChangeSetState.RUNNING: frozenset(
+        {ChangeSetState.APPLIED, ChangeSetState.PARTIAL, ChangeSetState.FAILED, ChangeSetState.RETRYING}
+    ),
     ChangeSetState.RETRYING: frozenset({ChangeSetState.RUNNING, ChangeSetState.CANCELLED, ChangeSetState.FAILED}),
     ChangeSetState.FAILED: frozenset(),  # a staff retry requests its objects again in a new change set
+    ChangeSetState.PARTIAL: frozenset(),  # likewise, its failed objects
     ChangeSetState.APPLIED: frozenset(),
     ChangeSetState.CANCELLED: frozenset(),
 }
@@ -91,8 +94,17 @@ class ChangeSetItem(models.Model):
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
     object_id = models.CharField(max_length=64)
     object_repr = models.CharField(max_length=200)
-    scope = models.CharField(max_length=253, blank=True, help_text="The unit a targeted run touches, e.g. a zone.")
+    scope = models.CharField(
+        max_length=253,
+        blank=True,
+        help_text="The unit a targeted run touches and a validator refuses as a whole, e.g. a zone.",
+    )
     account_ref = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # Every change set a request of the object joins (one per server) gets the same time; the object's state
+    # comes from the items of its latest request only, so an older change set finishing late cannot undo it.
+    requested_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=8, choices=ItemOutcome.choices, default=ItemOutcome.OPEN, blank=True)
+    error = models.TextField(blank=True, help_text="Why this object failed here; speaks only of this object.")
 
     tenant_path: ClassVar[str] = "account_ref"
     objects = TenantQuerySet.as_manager()
@@ -128,6 +140,9 @@ class Run(models.Model):
     vars_diff = models.TextField(blank=True, help_text="Diff of the rendered vars against the last applied ones.")
     drift = models.BooleanField(null=True, help_text="Drift and plan runs: whether the server differs.")
     error = models.TextField(blank=True)
+    rejected = models.JSONField(
+        default=list, blank=True, help_text="Files the server's validators refused: unit, label, message, task."
+    )
 
     class Meta:
         ordering: ClassVar[list[str]] = ["-started_at", "-pk"]

@@ -24,7 +24,7 @@ class ServiceSpec:
     server_roles: tuple[str, ...]
     load: Callable[[Server], Any]
     render: Callable[[Any], dict[str, Any]]
-    settle: Callable[[Sequence[ChangeSetItem], bool, str], None]
+    settle: Callable[[Sequence[ChangeSetItem]], None]
     full_tags: tuple[str, ...]
     targeted_tags: tuple[str, ...] = ()
     scope_var: str | None = None

@@ -78,6 +78,8 @@ class EventRecord:
     diff: str
     duration: float | None
     changed: bool
+    # Files the task's validators refused, each {"unit", "label", "msg"}: only the objects behind them fail.
+    rejected: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -88,6 +90,20 @@ class RunResult:
     events: list[EventRecord]
     error: str
     duration: float
+
+    @property
+    def rejected(self) -> list[dict[str, str]]:
+        return [entry for event in self.events for entry in event.rejected]
+
+
+def _rejected(res: dict[str, Any], task: str) -> list[dict[str, str]]:
+    entries = res.get("rejected_files") or []
+    return [
+        {"unit": str(e.get("unit") or e.get("label", "")), "label": str(e.get("label", "")), "msg": _text(e.get("msg"))}
+        | {"task": task}
+        for e in entries
+        if isinstance(e, dict)
+    ]
 
 
 def _text(value: Any) -> str:
@@ -140,6 +156,7 @@ def event_record(seq: int, event: dict[str, Any]) -> EventRecord | None:
         diff=_diff_text(res),
         duration=data.get("duration"),
         changed=changed,
+        rejected=_rejected(res, _text(data.get("task", ""))[:300]),
     )
 
 
@@ -186,9 +203,14 @@ def _strategy() -> dict[str, str]:
 
 def _envvars(private: Path) -> dict[str, str]:
     repo = Path(settings.BASE_DIR)
+    # These replace ansible.cfg's ssh_args, so they carry the keep-alives too: a server that freezes under a
+    # warm multiplexed connection would otherwise hold the run until BATON_RUN_TIMEOUT (the master waits on TCP).
+    # ConnectTimeout covers a cold connection to a frozen server (TCP is accepted, the banner never comes).
+    alive, connect = settings.BATON_SSH_ALIVE_SECONDS, settings.BATON_SSH_CONNECT_TIMEOUT
     ssh_args = (
         f"-o UserKnownHostsFile={private / 'known_hosts'} -o StrictHostKeyChecking=yes "
-        "-o ControlMaster=auto -o ControlPersist=120s -o PreferredAuthentications=publickey"
+        "-o ControlMaster=auto -o ControlPersist=120s -o PreferredAuthentications=publickey "
+        f"-o ServerAliveInterval={alive} -o ServerAliveCountMax=3 -o ConnectTimeout={connect}"
     )
     return {
         "ANSIBLE_CONFIG": str(repo / "ansible.cfg"),
@@ -197,6 +219,7 @@ def _envvars(private: Path) -> dict[str, str]:
         "ANSIBLE_PRIVATE_KEY_FILE": str(settings.BATON_SSH_KEY),
         "ANSIBLE_HOST_KEY_CHECKING": "True",
         "ANSIBLE_SSH_ARGS": ssh_args,
+        "ANSIBLE_TIMEOUT": str(settings.BATON_SSH_CONNECT_TIMEOUT),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
         # ansible-playbook lives beside this interpreter (the project's virtualenv), which may not be on PATH.

@@ -4,6 +4,7 @@ enqueued only once that transaction commits, so a worker never sees a change tha
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.contrib.contenttypes.models import ContentType
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from panel.core.errors import Conflict
 from panel.provisioning import registry
-from panel.provisioning.choices import ChangeSetState
+from panel.provisioning.choices import ChangeSetState, ItemOutcome
 from panel.provisioning.models import ChangeSet, ChangeSetItem
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def _pending_change_set(server: Server, service: str, actor: User | None) -> Cha
     raise Conflict("Could not open a change set; try again.", code="busy")
 
 
-def _item(change_set: ChangeSet, obj: models.Model, scope: str) -> ChangeSetItem:
+def _item(change_set: ChangeSet, obj: models.Model, scope: str, requested_at: datetime) -> ChangeSetItem:
     account_id = getattr(obj, "account_id", None)
     return ChangeSetItem(
         change_set=change_set,
@@ -46,6 +47,17 @@ def _item(change_set: ChangeSet, obj: models.Model, scope: str) -> ChangeSetItem
         object_repr=str(obj)[:200],
         scope=scope,
         account_ref=account_id,
+        requested_at=requested_at,
+    )
+
+
+def _add_items(items: list[ChangeSetItem]) -> None:
+    """An object already waiting in the change set takes the newer request's time and scope."""
+    ChangeSetItem.objects.bulk_create(
+        items,
+        update_conflicts=True,
+        unique_fields=["change_set", "content_type", "object_id"],
+        update_fields=["object_repr", "scope", "requested_at"],
     )
 
 
@@ -56,16 +68,21 @@ def request(
     service: str,
     objects: Iterable[tuple[models.Model, str]] = (),
     actor: User | None,
+    requested_at: datetime | None = None,
 ) -> ChangeSet:
     """Join (or open) the pending change set of `service` on `server` with `objects` (each with its scope,
-    e.g. its zone name) and have it run after commit. Returns the change set to poll."""
+    e.g. its zone name) and have it run after commit. Returns the change set to poll.
+
+    A request that goes to several servers (a zone's primary and secondaries) passes one `requested_at` to
+    each, so the object's state waits for all of them (see settle.py)."""
     registry.get(service)  # fail early on a typo, not in the worker
     change_set = _pending_change_set(server, service, actor if actor is not None and actor.pk else None)
-    items = [_item(change_set, obj, scope) for obj, scope in objects]
+    requested_at = requested_at or timezone.now()
+    items = [_item(change_set, obj, scope, requested_at) for obj, scope in objects]
     if not items and not change_set.full_run:  # nothing named: a converge, which the whole change set becomes
         change_set.full_run = True
         change_set.save(update_fields=["full_run"])
-    ChangeSetItem.objects.bulk_create(items, ignore_conflicts=True)
+    _add_items(items)
     from panel.provisioning.tasks import schedule_processing
 
     transaction.on_commit(lambda: schedule_processing(server.pk, service))
@@ -85,12 +102,18 @@ def is_pending(*, server: Server, service: str, obj: models.Model) -> bool:
 
 @transaction.atomic
 def change_set_retry(*, change_set: ChangeSet, actor: User | None) -> ChangeSet:
-    """Request the failed change set's objects again. The vars are rendered afresh from the panel, so objects
-    deleted since are removed from the server as they should be."""
-    if change_set.state != ChangeSetState.FAILED:
-        raise Conflict(f"Only failed change sets can be retried; this one is {change_set.state}.", field="state")
+    """Request the failed objects of a failed or partially failed change set again (a new request: their
+    state follows this retry). The vars are rendered afresh from the panel, so objects deleted since are removed
+    from the server as they should be."""
+    if change_set.state not in {ChangeSetState.FAILED, ChangeSetState.PARTIAL}:
+        raise Conflict(
+            f"Only failed or partially failed change sets can be retried; this one is {change_set.state}.",
+            field="state",
+        )
     pending = _pending_change_set(change_set.server, change_set.service, actor)
-    ChangeSetItem.objects.bulk_create(
+    now = timezone.now()
+    failed = change_set.items.exclude(outcome=ItemOutcome.APPLIED)
+    _add_items(
         [
             ChangeSetItem(
                 change_set=pending,
@@ -99,11 +122,14 @@ def change_set_retry(*, change_set: ChangeSet, actor: User | None) -> ChangeSet:
                 object_repr=item.object_repr,
                 scope=item.scope,
                 account_ref=item.account_ref,
+                requested_at=now,
             )
-            for item in change_set.items.all()
-        ],
-        ignore_conflicts=True,
+            for item in failed
+        ]
     )
+    if change_set.full_run and not pending.full_run:  # a converge that failed is retried as one
+        pending.full_run = True
+        pending.save(update_fields=["full_run"])
     from panel.provisioning.tasks import schedule_processing
 
     transaction.on_commit(lambda: schedule_processing(pending.server_id, pending.service))

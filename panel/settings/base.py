@@ -149,6 +149,10 @@ BATON_DESIRED_STATE_DIR = os.environ.get("BATON_DESIRED_STATE_DIR", str(VAR_DIR 
 BATON_RUN_DIR = os.environ.get("BATON_RUN_DIR", str(VAR_DIR / "runs"))
 # A run longer than this is stopped and counts as a timeout (retried with backoff).
 BATON_RUN_TIMEOUT = int(os.environ.get("BATON_RUN_TIMEOUT", "600"))
+# A frozen or unreachable server is given up within about connect timeout (cold) or 3 keep-alive intervals
+# (over a warm multiplexed connection) and its change set retried, instead of holding it for the run timeout.
+BATON_SSH_CONNECT_TIMEOUT = int(os.environ.get("BATON_SSH_CONNECT_TIMEOUT", "10"))
+BATON_SSH_ALIVE_SECONDS = int(os.environ.get("BATON_SSH_ALIVE_SECONDS", "5"))
 # The per-server lock is a lease renewed while a run goes on; a dead worker's lease expires after this.
 BATON_LEASE_SECONDS = int(os.environ.get("BATON_LEASE_SECONDS", "60"))
 # Changes arriving within this many seconds of each other are applied by one run.

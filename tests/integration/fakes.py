@@ -13,7 +13,13 @@ from panel.provisioning.runner import EventRecord, RunRequest, RunResult
 Runs = list[RunRequest]
 
 
-def fake_runner(monkeypatch: pytest.MonkeyPatch, status: str = RunStatus.SUCCESSFUL, error: str = "") -> Runs:
+def fake_runner(
+    monkeypatch: pytest.MonkeyPatch,
+    status: str = RunStatus.SUCCESSFUL,
+    error: str = "",
+    rejected: list[dict[str, str]] | None = None,
+) -> Runs:
+    """Every run ends with `status`; `rejected` are the files a validator refused ({"unit", "label", "msg"})."""
     seen: Runs = []
 
     def execute(request: RunRequest, *, heartbeat: Callable[[], None] | None = None) -> RunResult:
@@ -31,6 +37,7 @@ def fake_runner(monkeypatch: pytest.MonkeyPatch, status: str = RunStatus.SUCCESS
                 "",
                 0.1,
                 not error,
+                [{**entry, "task": "Render the zone files"} for entry in rejected or []],
             )
         ]
         return RunResult(

@@ -41,11 +41,11 @@ def test_a_zone_deleted_on_two_servers_that_finish_together_is_deleted(
     first_settle = threading.local()
     original = spec.settle
 
-    def settle_when_both_marked(items: Sequence[ChangeSetItem], success: bool, error: str) -> None:
+    def settle_when_both_marked(items: Sequence[ChangeSetItem]) -> None:
         if not getattr(first_settle, "done", False):  # inside _settle's transaction, after marking it applied
             first_settle.done = True
             both_marked.wait(timeout=30)
-        original(items, success, error)
+        original(items)
 
     monkeypatch.setattr(
         registry, "get", lambda name: spec.__class__(**{**spec.__dict__, "settle": settle_when_both_marked})

@@ -116,7 +116,7 @@ def test_deleting_a_mailbox_cancels_its_order_and_keeps_it(
     items = list(ChangeSetItem.objects.filter(change_set=change_set))
     change_set.state = "applied"
     change_set.save()
-    settle_objects([Mailbox], items, success=True, error="")
+    settle_objects([Mailbox], items)
     assert not Mailbox.objects.filter(pk=mailbox.pk).exists()
     order = Order.objects.get(object_id=mailbox.pk)
     assert order.cancelled_on is not None and order.description == "info"

@@ -10,11 +10,13 @@ from panel.servers.models import Server
 
 
 class ChangeSetItemSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """One object of a change set with its outcome there; its error speaks only of that object."""
+
     type = serializers.CharField(source="content_type.model", read_only=True)
 
     class Meta:
         model = ChangeSetItem
-        fields: ClassVar[list[str]] = ["type", "object_id", "object_repr", "scope"]
+        fields: ClassVar[list[str]] = ["type", "object_id", "object_repr", "scope", "outcome", "error"]
 
 
 class ChangeSetSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -99,6 +101,7 @@ class RunSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "vars_diff",
             "drift",
             "error",
+            "rejected",
             "events",
         ]
 

@@ -56,6 +56,7 @@ def bind9_zone_files(zones: list[dict], directory: str, validate: list[str], gro
             "dest": f"{directory}/{zone['name']}.db",
             "item": zone,
             "label": zone["name"],
+            "unit": zone["name"],
             "mode": "0640",
             "group": group,
             "validate": [*validate, zone["name"], "%s"],

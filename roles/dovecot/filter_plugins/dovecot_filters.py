@@ -39,6 +39,7 @@ def dovecot_sieve_files(mailboxes: list[dict[str, Any]], directory: str, sievec:
             "dest": f"{directory}/{mailbox['name']}.sieve",
             "item": mailbox,
             "label": f"sieve script of {mailbox['name']}",
+            "unit": f"mailbox:{mailbox['name']}",
             "mode": "0644",
             "validate": [sievec, "%s"],
         }
@@ -94,6 +95,7 @@ def dovecot_user_files(
         "dest": passwd_file,
         "item": [_passwd_line(mailbox) for mailbox in active],
         "label": "passwd-file",
+        "secret": True,
         "group": passwd_group,
         "mode": "0640",
     }

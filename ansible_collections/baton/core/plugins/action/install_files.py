@@ -17,7 +17,9 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.template import generate_ansible_template_vars, trust_as_template
 
-_FILE_KEYS = frozenset({"src", "dest", "item", "label", "mode", "owner", "group", "validate", "after", "creates"})
+_FILE_KEYS = frozenset(
+    {"src", "dest", "item", "label", "unit", "secret", "mode", "owner", "group", "validate", "after", "creates"}
+)
 
 
 def _rejected_message(rejected: list[dict[str, str]], files: list[dict[str, Any]]) -> str:
@@ -60,8 +62,13 @@ class ActionModule(ActionBase):
             task_vars=task_vars,
         )
         result.update(module_result)
-        if fail_on_rejected and module_result.get("rejected_files"):
-            result.update(failed=True, msg=_rejected_message(module_result["rejected_files"], rendered))
+        rejected = module_result.get("rejected_files")
+        if rejected:
+            message = _rejected_message(rejected, rendered)
+            if fail_on_rejected:
+                result.update(failed=True, msg=message)
+            else:  # loud in a manual run; the panel reads rejected_files and fails only those objects
+                result.setdefault("warnings", []).append(message)
         return result
 
     def _file(self, entry: Any, task_vars: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,11 @@ short_description: Install rendered files, each validated before it goes live, i
 description:
   - Compares each file with the live one; a changed file is written to a temporary file beside it, checked
     with its validation command, and only then renamed over the live file. Unchanged files are only compared.
-  - A file that fails validation keeps its live version and is listed in C(rejected_files); the others go on.
+  - A file that fails validation keeps its live version and is listed in C(rejected_files) with its C(unit) (the
+    object it stands for, e.g. a zone); the others go on. The task does not fail for it: the panel marks only
+    the objects behind the refused files failed, and a manual run sees a warning naming each refused file.
+  - A C(secret) file (passwords, hashes, keys) is compared and installed like any other, but its diff only says
+    that it changed, never what it holds.
   - After a file changed (or when the file named by C(creates) is missing) its C(after) command runs.
   - Files matching a C(prune) entry that are not in C(files) are deleted.
   - When anything changed and C(service) is active, C(reload) runs once at the end.
@@ -26,8 +30,9 @@ description:
 options:
   files:
     description: >-
-      Files, in order, each with C(path), C(content) and optionally C(label), C(mode), C(owner), C(group),
-      C(validate) and C(after) (commands as lists, C(%s) stands for the file) and C(creates) (a path).
+      Files, in order, each with C(path), C(content) and optionally C(label), C(unit), C(secret), C(mode),
+      C(owner), C(group), C(validate) and C(after) (commands as lists, C(%s) stands for the file) and
+      C(creates) (a path).
     type: list
     elements: dict
     required: true
@@ -53,7 +58,8 @@ options:
   fail_on_rejected:
     description: >-
       Fail the task (after installing the other files and reloading) when a file was rejected, with each
-      rejected file and its validator's message (handled by the action).
+      rejected file and its validator's message (handled by the action). Off by default: a refused file fails
+      only its own object, and a failed task would stop the rest of the play for the host.
     type: bool
     default: false
   owner:
@@ -79,7 +85,7 @@ changed_files:
   type: list
   returned: always
 rejected_files:
-  description: Files refused by their validation command, each with C(label) and C(msg).
+  description: Files refused by their validation command, each with C(label), C(unit) and C(msg).
   type: list
   returned: always
 pruned_files:
@@ -225,6 +231,13 @@ def _reload(module: Module) -> None:
     module.fail_json(msg=f"reload failed: {out} {err}".strip(), rc=rc)
 
 
+def _diff(path: str, live: str | None, spec: dict) -> dict:
+    if spec.get("secret"):
+        state = "created" if live is None else "changed"
+        return {"prepared": f"--- {path}\n+++ {path}\n{state}, content hidden (the file holds secrets)\n"}
+    return {"before_header": path, "after_header": path, "before": live or "", "after": spec["content"]}
+
+
 def main() -> None:
     module = Module(json.loads(ARGUMENTS))
     changed, rejected, diffs = [], [], []
@@ -240,13 +253,13 @@ def main() -> None:
             continue
         message = _install(module, spec)
         if message is not None:
-            rejected.append({"label": label, "msg": message})
+            rejected.append({"label": label, "unit": str(spec.get("unit") or label), "msg": message})
             continue
         changed.append(label)
         if spec.get("after") and not module.check_mode:
             _after(module, spec)
         if module.diff:
-            diffs.append({"before_header": path, "after_header": path, "before": live or "", "after": spec["content"]})
+            diffs.append(_diff(path, live, spec))
     pruned = _prune(module, {str(spec["path"]) for spec in module.params["files"]})
     if (changed or pruned) and module.params["reload"] and not module.check_mode:
         _reload(module)
