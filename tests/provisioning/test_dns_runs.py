@@ -77,22 +77,43 @@ def zone(primary: Server, account_a: Account, customer_a: User, testhost: hosts.
     return Zone.objects.get(pk=zone.pk)
 
 
-def test_validation_failure_keeps_the_old_zone_and_marks_the_record_failed(
-    zone: Zone, primary: Server, customer_a: User, testhost: hosts.TestHost
+def test_a_refused_zone_fails_alone_and_every_other_zone_converges(
+    zone: Zone, primary: Server, customer_a: User, account_b: Account, customer_b: User, testhost: hosts.TestHost
 ) -> None:
+    other, _ = zone_create(account=account_b, name="other.example", actor=customer_b)
+    converge(primary)
     live_serial = serial(testhost, "runs.example.")
-    # Valid for the panel, refused by named-checkzone: an in-zone name server without an address.
-    record, change_set = record_create(zone=zone, name="@", type="NS", value="ns9", actor=customer_a)
+    # Refused by named-checkzone: an in-zone name server without an address. The panel refuses it too, so the
+    # row goes past the service on purpose (what the panel cannot know reaches the server the same way).
+    bad = Record.objects.create(zone=zone, name="@", type="NS", value="ns9")
+    Zone.objects.filter(pk=zone.pk).update(serial=zone.serial + 1)
+    request(server=primary, service="dns", objects=[(zone, zone.name), (bad, zone.name)], actor=None)
+    good, change_set = record_create(zone=other, name="www", type="A", value="192.0.2.44", actor=customer_b)
     converge(primary)
     change_set.refresh_from_db()
-    record.refresh_from_db()
-    assert change_set.state == "failed"
-    assert record.apply_state == "failed"
-    assert "has no address records" in record.apply_error, record.apply_error
-    assert serial(testhost, "runs.example.") == live_serial
+    bad.refresh_from_db()
+    assert change_set.state == "partial"
+    assert bad.apply_state == "failed" and "has no address records" in bad.apply_error, bad.apply_error
+    assert "other.example" not in bad.apply_error
+    assert Record.objects.get(pk=good.pk).apply_state == "applied"
+    assert ask(testhost, "www.other.example.", "A") == (dns.rcode.NOERROR, ["192.0.2.44"])  # went live
+    assert serial(testhost, "runs.example.") == live_serial  # the refused zone keeps its live version
     assert ask(testhost, "www.runs.example.", "A") == (dns.rcode.NOERROR, ["192.0.2.10"])
-    failed_event = change_set.runs.get().events.filter(status="failed").first()
-    assert failed_event is not None and "has no address records" in failed_event.stdout + failed_event.message
+    run = change_set.runs.get()
+    assert run.status == "partial" and [entry["unit"] for entry in run.rejected] == ["runs.example"]
+    # The fix converges it without staff: the bad record goes, the zone is valid again.
+    bad.delete()
+    _, fix_set = record_create(zone=zone, name="new", type="A", value="192.0.2.55", actor=customer_a)
+    converge(primary)
+    fix_set.refresh_from_db()
+    assert fix_set.state == "applied"
+    assert Zone.objects.get(pk=zone.pk).apply_state == "applied"
+    assert ask(testhost, "new.runs.example.", "A") == (dns.rcode.NOERROR, ["192.0.2.55"])
+    # A full converge of the server, by staff, ends applied too: nothing is left refused.
+    converge_set = request(server=primary, service="dns", objects=(), actor=None)
+    converge(primary)
+    converge_set.refresh_from_db()
+    assert converge_set.state == "applied"
 
 
 def test_template_syntax_in_customer_data_reaches_the_server_as_text(

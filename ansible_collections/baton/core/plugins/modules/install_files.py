@@ -264,6 +264,8 @@ def main() -> None:
     if (changed or pruned) and module.params["reload"] and not module.check_mode:
         _reload(module)
     removed = [] if rejected else _remove(module)
+    if module.diff:  # a file put there by hand shows in plan and drift; its content stays out of the record
+        diffs.extend({"prepared": f"--- {path}\n+++ /dev/null\ndeleted: not in the desired state\n"} for path in pruned)
     module.exit_json(
         changed=bool(changed or pruned or removed),
         changed_files=changed,
