@@ -180,10 +180,41 @@ def _check_set(zone: Zone, candidate: tuple[str, str, str], *, replacing: Record
     others = zone.records.filter(pending_delete=False)
     if replacing is not None:
         others = others.exclude(pk=replacing.pk)
+    records = [*others.values_list("name", "type", "value"), candidate]
     try:
-        validators.check_record_set([*others.values_list("name", "type", "value"), candidate])
+        validators.check_record_set(records)
     except DjangoValidationError as error:
         raise _field_error(error, "value") from error
+    _check_targets(zone, records, candidate)
+
+
+def _check_targets(zone: Zone, records: list[tuple[str, str, str]], candidate: tuple[str, str, str] | None) -> None:
+    """An in-zone NS, MX, SRV or CNAME target needs an address in the zone: named-checkzone refuses the zone
+    otherwise. Caught here, at the change that breaks it, instead of as a refused zone on the server (records
+    already dangling before this change, e.g. imported ones, do not block it)."""
+    before = set(
+        validators.dangling_targets(
+            list(zone.records.filter(pending_delete=False).values_list("name", "type", "value")), zone.name
+        )
+    )
+    dangling = [entry for entry in validators.dangling_targets(records, zone.name) if entry not in before]
+    if not dangling:
+        return
+    name, rtype, value, target = dangling[0]
+    if candidate is not None and (name, rtype, value) == candidate:
+        needs = "any record" if rtype == "CNAME" else "an A or AAAA record"
+        raise ValidationFailed(
+            f"{target} is in this zone but has no {'record' if rtype == 'CNAME' else 'address'}: add {needs} "
+            f"for {target} first, or point the {rtype} record elsewhere.",
+            field="value",
+            code="dangling_target",
+        )
+    raise Conflict(
+        f"The {rtype} record at {name} points to {target}, which would be left without an address; "
+        "change or delete that record first.",
+        field="value",
+        code="target_in_use",
+    )
 
 
 def _editable_zone(zone: Zone, actor: User | None) -> Zone:
@@ -228,6 +259,8 @@ def record_update(*, record: Record, actor: User | None, **changes: Any) -> tupl
 @transaction.atomic
 def record_delete(*, record: Record, actor: User | None) -> ChangeSet:
     zone = _editable_zone(record.zone, actor)
+    remaining = zone.records.filter(pending_delete=False).exclude(pk=record.pk)
+    _check_targets(zone, list(remaining.values_list("name", "type", "value")), None)
     record_change(actor=actor, action=ChangeAction.DELETE, obj=record, before=snapshot(record))
     Record.objects.filter(pk=record.pk).update(pending_delete=True)
     return _converge(zone, [record], actor)

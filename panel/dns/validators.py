@@ -328,3 +328,44 @@ def check_record_set(records: list[tuple[str, str, str]]) -> None:
                     )
                 }
             )
+
+
+_ADDRESS_TYPES = frozenset({"A", "AAAA"})
+# Targets named-checkzone needs an address for when they are in the zone (it refuses the whole zone otherwise);
+# a CNAME's in-zone target must at least exist, or it points nowhere.
+_TARGET_FIELD = {"NS": 0, "MX": 1, "SRV": 3, "CNAME": 0}
+
+
+def _in_zone_owner(target: str, zone: str) -> str | None:
+    """The owner name (as records store it) of a target inside the zone, or None when it is outside."""
+    if target in ("@", "."):
+        return "@" if target == "@" else None
+    if not target.endswith("."):
+        return target
+    fqdn = target[:-1]
+    if fqdn == zone:
+        return "@"
+    return fqdn[: -len(zone) - 1] if fqdn.endswith("." + zone) else None
+
+
+def _covered_by_wildcard(owner: str, owners: set[str]) -> bool:
+    labels = owner.split(".")
+    return any(f"*.{'.'.join(labels[i:])}" in owners for i in range(1, len(labels))) or "*" in owners
+
+
+def dangling_targets(records: list[tuple[str, str, str]], zone: str) -> list[tuple[str, str, str, str]]:
+    """(name, type, value, target) of the records whose in-zone target has no address record in the zone."""
+    addressed = {name for name, rtype, _ in records if rtype in _ADDRESS_TYPES}
+    existing = {name for name, _, _ in records}
+    dangling = []
+    for name, rtype, value in records:
+        if rtype not in _TARGET_FIELD:
+            continue
+        parts = value.split()
+        owner = _in_zone_owner(parts[_TARGET_FIELD[rtype]], zone) if len(parts) > _TARGET_FIELD[rtype] else None
+        if owner is None:
+            continue
+        wanted = existing if rtype == "CNAME" else addressed
+        if owner not in wanted and not _covered_by_wildcard(owner, wanted):
+            dangling.append((name, rtype, value, owner))
+    return dangling

@@ -84,3 +84,62 @@ def test_zone_cannot_be_renamed_or_moved(
     assert client_a.patch(f"/api/zones/{zone['id']}/", {"name": "other.example"}, format="json").status_code == 400
     assert client_a.patch(f"/api/zones/{zone['id']}/", {"account": account_b.pk}, format="json").status_code == 400
     assert Zone.objects.get().name == "shop.example"
+
+
+@pytest.mark.parametrize(
+    ("rtype", "value"),
+    [
+        ("NS", "nsmissing"),
+        ("MX", "10 mail"),
+        ("SRV", "10 5 5060 sip"),
+        ("CNAME", "nowhere"),
+        ("MX", "10 mx.shop.example."),
+    ],
+)
+def test_an_in_zone_target_without_an_address_is_400_naming_value(
+    client_a: APIClient, dns_servers: tuple[Server, Server], rtype: str, value: str
+) -> None:
+    """named-checkzone would refuse the whole zone on the server; the panel knows it first."""
+    zone_id = client_a.post("/api/zones/", {"name": "shop.example"}, format="json").data["id"]
+    response = client_a.post(
+        "/api/records/",
+        {"zone": zone_id, "name": "@" if rtype != "CNAME" else "www", "type": rtype, "value": value},
+        format="json",
+    )
+    assert response.status_code == 400, response.data
+    assert set(response.data) == {"detail", "code", "fields"} and "value" in response.data["fields"]
+    assert response.data["code"] == "dangling_target"
+
+
+def test_in_zone_targets_with_an_address_outside_ones_and_wildcards_are_fine(
+    client_a: APIClient, dns_servers: tuple[Server, Server]
+) -> None:
+    zone_id = client_a.post("/api/zones/", {"name": "shop.example"}, format="json").data["id"]
+    for name, rtype, value in [
+        ("mail", "A", "192.0.2.25"),
+        ("@", "MX", "10 mail"),
+        ("@", "MX", "20 mail.shop.example."),
+        ("@", "MX", "30 mx.elsewhere.example."),
+        ("*.dyn", "AAAA", "2001:db8::1"),
+        ("_sip._tcp", "SRV", "10 5 5060 host.dyn"),
+        ("www", "CNAME", "mail"),
+    ]:
+        response = client_a.post(
+            "/api/records/", {"zone": zone_id, "name": name, "type": rtype, "value": value}, format="json"
+        )
+        assert response.status_code == 201, (name, rtype, response.data)
+
+
+def test_deleting_the_address_an_in_zone_target_needs_is_409(
+    client_a: APIClient, dns_servers: tuple[Server, Server]
+) -> None:
+    zone_id = client_a.post("/api/zones/", {"name": "shop.example"}, format="json").data["id"]
+    address = client_a.post(
+        "/api/records/", {"zone": zone_id, "name": "mail", "type": "A", "value": "192.0.2.25"}, format="json"
+    )
+    client_a.post("/api/records/", {"zone": zone_id, "name": "@", "type": "MX", "value": "10 mail"}, format="json")
+    response = client_a.delete(f"/api/records/{address.data['id']}/")
+    assert response.status_code == 409 and response.data["code"] == "target_in_use", response.data
+    renamed = client_a.patch(f"/api/records/{address.data['id']}/", {"name": "mx"}, format="json")
+    assert renamed.status_code == 409, renamed.data
+    assert Record.objects.get(pk=address.data["id"]).name == "mail"
