@@ -82,6 +82,7 @@ SPEC = registry.register(
         full_tags=("bind9",),
         targeted_tags=("bind9:zones",),
         skip_tags=("always",),
+        check_skip_tags=("bind9:pkg",),
         scope_var="bind9__host_only_zones",
         argument_specs=("bind9",),
         lock=lock,

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 
 from panel.core.errors import ApplicationError
 from panel.provisioning import engine, locks
-from panel.provisioning.choices import RunKind
+from panel.provisioning.choices import RunKind, RunStatus
 from panel.provisioning.models import ChangeSet, ChangeSetItem, Run, RunEvent
 from panel.provisioning.services import change_set_cancel, change_set_retry
 
@@ -102,8 +102,11 @@ class ChangeSetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         for change_set in queryset:
             try:
                 run = engine.check(change_set.server, change_set.service, kind=RunKind.PLAN)
-            except locks.ServerBusy as busy:
-                self.message_user(request, str(busy), messages.WARNING)
+            except locks.ServerBusy as refused:
+                self.message_user(request, str(refused), messages.WARNING)
+                continue
+            if run.status == RunStatus.SKIPPED:
+                self.message_user(request, run.error, messages.WARNING)
                 continue
             self.message_user(
                 request,

@@ -353,14 +353,18 @@ def _settle_again(spec: registry.ServiceSpec, items: list[ChangeSetItem]) -> Non
 
 def check(server: Server, service: str, *, kind: str) -> Run:
     """A check-mode + diff run of the current desired state: a plan (what an apply would change) or a drift
-    check (what differs on the server). Changes nothing on the server nor in the desired-state history."""
+    check (what differs on the server). Changes nothing on the server nor in the desired-state history.
+
+    It runs every task that manages a file (a full run without the package tasks, whose check is the slowest
+    part and which a converge reinstalls anyway). A server busy with another run is not waited for: the check
+    is recorded as skipped."""
+    if server.host_key_confirmed_at is None or not server.host_key:
+        raise locks.ServerBusy(f"The SSH host key of {server} is not confirmed by staff yet.")
+    spec = registry.get(service)
     holder = locks.new_holder()
     if not locks.acquire(server.pk, holder):
-        raise locks.ServerBusy(f"{server} is running another change; try again in a moment.")
+        return _skipped(server, service, kind, f"{server} was running another change; the check was skipped.")
     try:
-        if server.host_key_confirmed_at is None or not server.host_key:
-            raise locks.ServerBusy(f"The SSH host key of {server} is not confirmed by staff yet.")
-        spec = registry.get(service)
         rendered = render(server, service)
         previous = desired_state.read(server.name, service)
         run = Run.objects.create(
@@ -368,7 +372,7 @@ def check(server: Server, service: str, *, kind: str) -> Run:
             service=service,
             kind=kind,
             playbook=spec.playbook,
-            ident=f"{kind}-{server.pk}-{timezone.now():%Y%m%d%H%M%S%f}",
+            ident=_check_ident(server, kind),
             tags=",".join(spec.full_tags),
             vars_hash=rendered.digest,
             vars_diff=desired_state.unified_diff(previous, rendered.text, f"{service}.json"),
@@ -379,7 +383,7 @@ def check(server: Server, service: str, *, kind: str) -> Run:
             playbook=spec.playbook,
             host_vars=rendered.text,
             tags=spec.full_tags,
-            skip_tags=spec.skip_tags,
+            skip_tags=(*spec.skip_tags, *spec.check_skip_tags),
             check=True,
             ident=run.ident,
         )
@@ -392,6 +396,25 @@ def check(server: Server, service: str, *, kind: str) -> Run:
         return run
     finally:
         locks.release(server.pk, holder)
+
+
+def _check_ident(server: Server, kind: str) -> str:
+    return f"{kind}-{server.pk}-{timezone.now():%Y%m%d%H%M%S%f}"
+
+
+def _skipped(server: Server, service: str, kind: str, reason: str) -> Run:
+    now = timezone.now()
+    return Run.objects.create(
+        server=server,
+        service=service,
+        kind=kind,
+        status=RunStatus.SKIPPED,
+        playbook=registry.get(service).playbook,
+        ident=_check_ident(server, kind),
+        finished_at=now,
+        duration=0.0,
+        error=reason,
+    )
 
 
 def reap_abandoned() -> list[int]:

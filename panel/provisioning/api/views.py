@@ -24,7 +24,7 @@ from panel.provisioning.api.serializers import (
     RunSummarySerializer,
     StaffChangeSetSerializer,
 )
-from panel.provisioning.choices import RunKind
+from panel.provisioning.choices import RunKind, RunStatus
 from panel.provisioning.models import ChangeSet, Run
 from panel.provisioning.selectors import change_set_list, run_list
 from panel.provisioning.services import change_set_cancel, change_set_retry
@@ -75,8 +75,10 @@ class ChangeSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         change_set = self.get_object()
         try:
             run = engine.check(change_set.server, change_set.service, kind=RunKind.PLAN)
-        except locks.ServerBusy as busy:
-            raise Conflict(str(busy), code="server_busy") from busy
+        except locks.ServerBusy as refused:
+            raise Conflict(str(refused), code="host_key_unconfirmed") from refused
+        if run.status == RunStatus.SKIPPED:  # recorded as skipped; the caller may simply ask again
+            raise Conflict(run.error, code="server_busy")
         return Response(RunSerializer(run).data)
 
 

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from panel.provisioning import engine
-from panel.provisioning.choices import RunKind
+from panel.provisioning.choices import RunKind, RunStatus
 from panel.provisioning.management.commands._common import server_named, services_of
 from panel.servers.models import Server
 
@@ -23,7 +23,10 @@ class Command(BaseCommand):
         for target in servers:
             for name in services_of(target, service):
                 run = engine.check(target, name, kind=RunKind.DRIFT)
-                drifted = drifted or bool(run.drift) or run.status != "successful"
+                if run.status == RunStatus.SKIPPED:
+                    self.stdout.write(f"{target} {name}: skipped, busy with another run (run #{run.pk})")
+                    continue
+                drifted = drifted or bool(run.drift) or run.status not in {RunStatus.SUCCESSFUL, RunStatus.PARTIAL}
                 state = "drift" if run.drift else "in sync"
                 self.stdout.write(f"{target} {name}: {state} ({run.status}, run #{run.pk})")
                 for event in run.events.filter(status="changed"):
