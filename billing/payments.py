@@ -28,7 +28,7 @@ from billing.iban import validate_bic, validate_iban
 from billing.models import Invoice, PaymentSource, Transaction
 from billing.services import invoice_totals
 from panel.accounts.models import Account, User
-from panel.core.access import require_account_access, require_staff
+from panel.core.access import require_account_writable, require_staff
 from panel.core.audit import record_change, snapshot
 from panel.core.choices import ChangeAction
 from panel.core.errors import Conflict, ValidationFailed
@@ -82,7 +82,7 @@ def payment_source_create(
     """Record how an account pays. The new source replaces the account's active one (kept, inactive, for the
     debits made under it). A SEPA mandate gets a generated reference unless one is given, signed today unless
     a date is given."""
-    require_account_access(actor, account)
+    require_account_writable(actor, account)
     Account.objects.select_for_update().get(pk=account.pk)  # one active source per account, also under races
     if method not in PaymentMethod.values:
         raise ValidationFailed(f"Unknown payment method '{method}'.", field="method")
@@ -112,7 +112,7 @@ def payment_source_create(
 def payment_source_update(*, source: PaymentSource, actor: User | None, **changes: Any) -> PaymentSource:
     """Change the holder, IBAN, BIC or signature date of a source, or (de)activate it. Method, account and
     mandate reference never change: a new mandate is a new source."""
-    require_account_access(actor, source.account)
+    require_account_writable(actor, source.account)
     Account.objects.select_for_update().get(pk=source.account_id)
     source = PaymentSource.objects.get(pk=source.pk)
     if "account" in changes and changes.pop("account").pk != source.account_id:

@@ -1,6 +1,12 @@
 """Extension points other apps plug into, so accounts never import them.
 
-- disabling/enabling an account cascades to every service app that registered a hook;
+- disabling/enabling an account cascades to every service app that registered a hook: this is the suspension
+  registry. Each service app registers one hook for both directions that requests provisioning of every one of
+  the account's objects on every server carrying them, and returns those change sets. Suspension is derived,
+  not stored: the app's loader renders an object of a disabled account as suspended (a zone not served, a
+  mailbox without login, an address refusing mail), so the same hook suspends on disable and restores on
+  enable, and anything changed meanwhile is rendered suspended too. Service functions refuse a disabled
+  account's customers with `panel.core.access.require_account_writable`;
 - deleting an account asks every registered guard whether something (e.g. invoices) must be kept;
 - the emergency-contact rule asks every registered source whether a mail domain is hosted by us.
 
@@ -9,7 +15,7 @@ Hooks run inside the caller's transaction: if one raises, the whole change is ro
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -17,8 +23,10 @@ from django.conf import settings
 
 if TYPE_CHECKING:
     from panel.accounts.models import Account, User
+    from panel.provisioning.models import ChangeSet
 
-AccountHook = Callable[["Account", "User | None"], None]
+# A disable/enable hook returns the change sets it requested (None: nothing to provision).
+AccountHook = Callable[["Account", "User | None"], "Iterable[ChangeSet] | None"]
 DeleteGuard = Callable[["Account"], "str | None"]
 MailDomainSource = Callable[[str], bool]
 
@@ -35,13 +43,15 @@ registry = AccountRegistry()
 
 
 def on_account_disable(hook: AccountHook) -> AccountHook:
-    """Register `hook(account, actor)` to suspend an app's services when an account is disabled."""
+    """Register `hook(account, actor)` to suspend an app's objects on their servers when an account is disabled;
+    it returns the change sets it requested."""
     registry.disable_hooks.append(hook)
     return hook
 
 
 def on_account_enable(hook: AccountHook) -> AccountHook:
-    """Register `hook(account, actor)` to restore an app's services when an account is enabled again."""
+    """Register `hook(account, actor)` to restore an app's objects when an account is enabled again; it returns
+    the change sets it requested."""
     registry.enable_hooks.append(hook)
     return hook
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -22,6 +22,9 @@ from panel.core.access import require_account_access, require_staff
 from panel.core.audit import record_change, snapshot
 from panel.core.choices import ChangeAction
 from panel.core.errors import Conflict, ValidationFailed
+
+if TYPE_CHECKING:
+    from panel.provisioning.models import ChangeSet
 
 ACCOUNT_EDITABLE_FIELDS = ("name", "type", "language", "comments")
 CONTACT_FIELDS = ("name", "email", "phone", "address", "city", "postal_code", "country")
@@ -118,30 +121,37 @@ def account_update(*, account: Account, actor: User | None, **changes: Any) -> A
     return account
 
 
-def _set_active(account: Account, *, active: bool, actor: User | None) -> Account:
-    """Flip is_active and cascade through the registry's hooks; a no-op when already in that state."""
+def _set_active(account: Account, *, active: bool, actor: User | None) -> tuple[Account, list[ChangeSet]]:
+    """Flip is_active and cascade through the registry's hooks, which request provisioning of every object of
+    the account on every server carrying it; a no-op when already in that state. The change sets the hooks
+    requested are returned and recorded in the audit entry."""
     if account.is_active == active:
-        return account
+        return account, []
     before = snapshot(account)
     account.is_active = active
     account.save(update_fields=["is_active", "updated_at"])
+    change_sets: dict[int, ChangeSet] = {}
     for hook in registry.enable_hooks if active else registry.disable_hooks:
-        hook(account, actor)
+        change_sets.update((change_set.pk, change_set) for change_set in hook(account, actor) or ())
     action = ChangeAction.ENABLE if active else ChangeAction.DISABLE
-    record_change(actor=actor, action=action, obj=account, before=before, after=snapshot(account))
-    return account
+    after = {**snapshot(account), "change_sets": sorted(change_sets)}
+    record_change(actor=actor, action=action, obj=account, before=before, after=after)
+    return account, [change_sets[pk] for pk in sorted(change_sets)]
 
 
 @transaction.atomic
-def account_disable(*, account: Account, actor: User | None) -> Account:
-    """Suspend the account and, through the registry, every service it has. Disabling twice is harmless."""
+def account_disable(*, account: Account, actor: User | None) -> tuple[Account, list[ChangeSet]]:
+    """Suspend the account and, through the registry, every object it has on every server: the objects stay in
+    the panel, their servers stop serving them. Returns the change sets that do it. Disabling twice is
+    harmless (and requests nothing)."""
     require_staff(actor, "disable accounts")
     account = Account.objects.select_for_update().get(pk=account.pk)
     return _set_active(account, active=False, actor=actor)
 
 
 @transaction.atomic
-def account_enable(*, account: Account, actor: User | None) -> Account:
+def account_enable(*, account: Account, actor: User | None) -> tuple[Account, list[ChangeSet]]:
+    """Restore everything disabling suspended; returns the change sets that do it."""
     require_staff(actor, "enable accounts")
     account = Account.objects.select_for_update().get(pk=account.pk)
     if account.is_deleted:

@@ -7,5 +7,5 @@ class DnsConfig(AppConfig):
     verbose_name = "DNS"
 
     def ready(self) -> None:
-        # Registers the DNS service with the provisioning engine.
-        from panel.dns import provisioning  # noqa: F401
+        # Registers the DNS service with the provisioning engine and the account disable/enable hooks.
+        from panel.dns import provisioning, services  # noqa: F401

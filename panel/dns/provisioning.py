@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch
 
@@ -16,9 +15,6 @@ from panel.servers.choices import ServerRole
 from panel.servers.models import Server
 from panel.servers.selectors import servers_with_role
 
-if TYPE_CHECKING:
-    pass
-
 SERVICE = "dns"
 
 
@@ -28,6 +24,7 @@ def _zone_data(zone: Zone) -> ZoneData:
         serial=zone.serial,
         ttl=zone.ttl,
         absent=zone.pending_delete,
+        suspended=not zone.account.is_active,
         soa=SoaData(
             mname=zone.soa_mname,
             rname=zone.soa_rname,
@@ -47,17 +44,22 @@ def _zone_data(zone: Zone) -> ZoneData:
 def load(server: Server) -> DnsServerData:
     """The full DNS state of one server: its own zones if it is a primary, every zone if a secondary."""
     if server.has_role(ServerRole.DNS_PRIMARY):
-        zones = Zone.objects.filter(primary=server).prefetch_related(Prefetch("records", queryset=Record.objects.all()))
+        zones = (
+            Zone.objects.filter(primary=server)
+            .select_related("account")
+            .prefetch_related(Prefetch("records", queryset=Record.objects.all()))
+        )
         secondaries = tuple(s.reachable_address for s in servers_with_role(ServerRole.DNS_SECONDARY) if s != server)
         return DnsServerData(role="primary", zones=tuple(_zone_data(z) for z in zones), secondaries=secondaries)
     primaries = tuple(s.reachable_address for s in servers_with_role(ServerRole.DNS_PRIMARY))
-    zones = Zone.objects.all()
+    rows = Zone.objects.values_list("name", "serial", "ttl", "pending_delete", "account__is_active")
+    no_soa = SoaData("", "", 0, 0, 0, 0)
     return DnsServerData(
         role="secondary",
         primaries=primaries,
         zones=tuple(
-            ZoneData(name=z.name, serial=z.serial, ttl=z.ttl, absent=z.pending_delete, soa=SoaData("", "", 0, 0, 0, 0))
-            for z in zones
+            ZoneData(name=name, serial=serial, ttl=ttl, absent=gone, suspended=not active, soa=no_soa)
+            for name, serial, ttl, gone, active in rows
         ),
     )
 

@@ -24,4 +24,4 @@ def zone_list(*, actor: User | AnonymousUser) -> QuerySet[Zone]:
 
 
 def record_list(*, actor: User | AnonymousUser) -> QuerySet[Record]:
-    return Record.objects.visible_to(actor).select_related("zone")
+    return Record.objects.visible_to(actor).select_related("zone__account")

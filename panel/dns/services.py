@@ -12,7 +12,8 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from panel.accounts.models import Account, User
-from panel.core.access import require_account_access
+from panel.accounts.registry import on_account_disable, on_account_enable
+from panel.core.access import require_account_writable
 from panel.core.audit import record_change, snapshot
 from panel.core.choices import ChangeAction
 from panel.core.errors import ApplicationError, Conflict, ValidationFailed
@@ -51,22 +52,32 @@ def _servers_of(zone: Zone) -> list[Server]:
     return [zone.primary, *(s for s in servers_with_role(ServerRole.DNS_SECONDARY) if s.pk != zone.primary_id)]
 
 
-def _converge(zone: Zone, objects: list[models.Model], actor: User | None) -> ChangeSet:
+def _mark_pending(objects: list[models.Model]) -> None:
+    by_model: dict[type[models.Model], list[Any]] = {}
+    for obj in objects:
+        by_model.setdefault(type(obj), []).append(obj.pk)
+    for model, pks in by_model.items():
+        model._default_manager.filter(pk__in=pks).update(apply_state=ApplyState.PENDING, apply_error="")
+
+
+def _converge_all(zone: Zone, objects: list[models.Model], actor: User | None) -> list[ChangeSet]:
     """Bump the serial (once per change set: changes joining a pending one share its bump), mark the objects
-    pending and request a run on every server of the zone. Returns the primary's change set."""
+    pending and request a run on every server of the zone. Returns the change sets, the primary's first."""
     already_pending = provisioning.is_pending(server=zone.primary, service=SERVICE, obj=zone)
     if not already_pending:
         zone.serial = next_serial(zone.serial, date.today())
         Zone.objects.filter(pk=zone.pk).update(serial=zone.serial)
-    for obj in [zone, *objects]:
-        type(obj)._default_manager.filter(pk=obj.pk).update(apply_state=ApplyState.PENDING, apply_error="")
+    _mark_pending([zone, *objects])
     targets = [(obj, zone.name) for obj in [zone, *objects]]
     requested_at = timezone.now()
-    change_sets = [
+    return [
         provisioning.request(server=server, service=SERVICE, objects=targets, actor=actor, requested_at=requested_at)
         for server in _servers_of(zone)
     ]
-    return change_sets[0]
+
+
+def _converge(zone: Zone, objects: list[models.Model], actor: User | None) -> ChangeSet:
+    return _converge_all(zone, objects, actor)[0]
 
 
 # Zones ---------------------------------------------------------------------------------------------------
@@ -94,7 +105,7 @@ def _default_records(zone: Zone) -> list[Record]:
 
 @transaction.atomic
 def zone_create(*, account: Account, name: str, actor: User | None) -> tuple[Zone, ChangeSet]:
-    require_account_access(actor, account)
+    require_account_writable(actor, account)
     try:
         name = validators.normalize_zone_name(name)
     except DjangoValidationError as error:
@@ -124,7 +135,7 @@ def zone_create(*, account: Account, name: str, actor: User | None) -> tuple[Zon
 
 @transaction.atomic
 def zone_update(*, zone: Zone, actor: User | None, **changes: Any) -> tuple[Zone, ChangeSet]:
-    require_account_access(actor, zone.account)
+    require_account_writable(actor, zone.account)
     zone = Zone.objects.select_for_update().get(pk=zone.pk)
     if zone.pending_delete:
         raise Conflict("This zone is being deleted.", code="deleted")
@@ -146,7 +157,7 @@ def zone_update(*, zone: Zone, actor: User | None, **changes: Any) -> tuple[Zone
 @transaction.atomic
 def zone_delete(*, zone: Zone, actor: User | None) -> ChangeSet:
     """The zone stays, marked for deletion, until every server has dropped it."""
-    require_account_access(actor, zone.account)
+    require_account_writable(actor, zone.account)
     zone = Zone.objects.select_for_update().get(pk=zone.pk)
     record_change(actor=actor, action=ChangeAction.DELETE, obj=zone, before=snapshot(zone))
     zone.pending_delete = True
@@ -218,7 +229,7 @@ def _check_targets(zone: Zone, records: list[tuple[str, str, str]], candidate: t
 
 
 def _editable_zone(zone: Zone, actor: User | None) -> Zone:
-    require_account_access(actor, zone.account)
+    require_account_writable(actor, zone.account)
     zone = Zone.objects.select_for_update().get(pk=zone.pk)
     if zone.pending_delete:
         raise Conflict("This zone is being deleted.", code="deleted")
@@ -264,3 +275,26 @@ def record_delete(*, record: Record, actor: User | None) -> ChangeSet:
     record_change(actor=actor, action=ChangeAction.DELETE, obj=record, before=snapshot(record))
     Record.objects.filter(pk=record.pk).update(pending_delete=True)
     return _converge(zone, [record], actor)
+
+
+# Account disable / enable ---------------------------------------------------------------------------------
+
+
+def _resuspend_zones(account: Account, actor: User | None) -> list[ChangeSet]:
+    """The account was disabled or enabled: its zones (with their records) go to their primary and every
+    secondary again. The loader renders a zone of a disabled account absent, so it stops being served (its
+    files are removed) and is rendered again, records and all, from the panel's data on enable."""
+    zones = (
+        Zone.objects.select_for_update(of=("self",))
+        .filter(account=account, pending_delete=False)
+        .select_related("primary")
+    )
+    change_sets: dict[int, ChangeSet] = {}
+    for zone in zones.order_by("pk"):
+        records: list[models.Model] = list(zone.records.filter(pending_delete=False))
+        change_sets.update((cs.pk, cs) for cs in _converge_all(zone, records, actor))
+    return list(change_sets.values())
+
+
+on_account_disable(_resuspend_zones)
+on_account_enable(_resuspend_zones)

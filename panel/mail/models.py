@@ -112,3 +112,8 @@ class Autoresponse(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.mailbox}: {self.subject}"
+
+    @property
+    def suspended(self) -> bool:
+        """The mailbox's account is disabled: the reply is not sent (the mailbox is suspended)."""
+        return self.mailbox.suspended

@@ -33,6 +33,7 @@ def _vacation(box: Mailbox) -> VacationData | None:
 
 
 def _mailbox(box: Mailbox) -> MailboxData:
+    # A mailbox of a disabled account is suspended: no login, no delivery, its mail kept.
     return MailboxData(
         name=box.name,
         password_hash=box.password_hash,
@@ -55,7 +56,7 @@ def load(server: Server) -> MailServerData:
     )
     addresses = (
         Address.objects.filter(domain__server=server)
-        .select_related("domain")
+        .select_related("domain__account")
         .prefetch_related(Prefetch("mailboxes", queryset=Mailbox.objects.select_related("account")))
     )
     return MailServerData(
@@ -65,6 +66,7 @@ def load(server: Server) -> MailServerData:
             AddressData(
                 address=a.email,
                 absent=a.pending_delete or a.domain.pending_delete,
+                suspended=not a.domain.account.is_active,
                 mailboxes=tuple(
                     m.name for m in a.mailboxes.all() if not m.pending_delete and m.is_active and m.account.is_active
                 ),

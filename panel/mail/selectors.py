@@ -23,8 +23,8 @@ def mailbox_list(*, actor: User | AnonymousUser) -> QuerySet[Mailbox]:
 
 
 def address_list(*, actor: User | AnonymousUser) -> QuerySet[Address]:
-    return Address.objects.visible_to(actor).select_related("domain").prefetch_related("mailboxes")
+    return Address.objects.visible_to(actor).select_related("domain__account").prefetch_related("mailboxes")
 
 
 def autoresponse_list(*, actor: User | AnonymousUser) -> QuerySet[Autoresponse]:
-    return Autoresponse.objects.visible_to(actor).select_related("mailbox")
+    return Autoresponse.objects.visible_to(actor).select_related("mailbox__account")

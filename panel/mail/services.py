@@ -13,7 +13,7 @@ from django.db import IntegrityError, models, transaction
 
 from panel.accounts.models import Account, User
 from panel.accounts.registry import on_account_disable, on_account_enable
-from panel.core.access import require_account_access
+from panel.core.access import require_account_writable
 from panel.core.audit import record_change, snapshot
 from panel.core.choices import ChangeAction
 from panel.core.errors import Conflict, ValidationFailed
@@ -62,8 +62,11 @@ def _unit(obj: models.Model) -> str:
 
 
 def _converge(server: Server, objects: Sequence[models.Model], actor: User | None) -> ChangeSet:
+    by_model: dict[type[models.Model], list[Any]] = {}
     for obj in objects:
-        type(obj)._default_manager.filter(pk=obj.pk).update(apply_state=ApplyState.PENDING, apply_error="")
+        by_model.setdefault(type(obj), []).append(obj.pk)
+    for model, pks in by_model.items():
+        model._default_manager.filter(pk__in=pks).update(apply_state=ApplyState.PENDING, apply_error="")
     targets = [(obj, _unit(obj)) for obj in objects]
     return provisioning.request(server=server, service=SERVICE, objects=targets, actor=actor)
 
@@ -86,7 +89,7 @@ def _dns_follows(domain: MailDomain, actor: User | None) -> None:
 
 @transaction.atomic
 def mail_domain_create(*, account: Account, name: str, actor: User | None) -> tuple[MailDomain, ChangeSet]:
-    require_account_access(actor, account)
+    require_account_writable(actor, account)
     name = _check("name", dns_validators.normalize_zone_name, name)
     server = _mail_server(account)
     domain = MailDomain(name=name, account=account, server=server)
@@ -103,7 +106,7 @@ def mail_domain_create(*, account: Account, name: str, actor: User | None) -> tu
 @transaction.atomic
 def mail_domain_delete(*, domain: MailDomain, actor: User | None) -> ChangeSet:
     """The domain and its addresses stay, marked for deletion, until the server dropped them."""
-    require_account_access(actor, domain.account)
+    require_account_writable(actor, domain.account)
     record_change(actor=actor, action=ChangeAction.DELETE, obj=domain, before=snapshot(domain))
     MailDomain.objects.filter(pk=domain.pk).update(pending_delete=True)
     domain.addresses.update(pending_delete=True)
@@ -136,7 +139,7 @@ def _bad(message: str) -> None:
 def mailbox_create(
     *, account: Account, name: str, password: str, actor: User | None, **fields: Any
 ) -> tuple[Mailbox, ChangeSet]:
-    require_account_access(actor, account)
+    require_account_writable(actor, account)
     _check("name", validators.validate_mailbox_name, name)
     _check("password", validators.validate_password, password)
     server = _mail_server(account)
@@ -154,7 +157,7 @@ def mailbox_create(
 
 @transaction.atomic
 def mailbox_update(*, mailbox: Mailbox, actor: User | None, **changes: Any) -> tuple[Mailbox, ChangeSet]:
-    require_account_access(actor, mailbox.account)
+    require_account_writable(actor, mailbox.account)
     mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
     if mailbox.pending_delete:
         raise Conflict("This mailbox is being deleted.", code="deleted")
@@ -171,7 +174,7 @@ def mailbox_update(*, mailbox: Mailbox, actor: User | None, **changes: Any) -> t
 
 @transaction.atomic
 def mailbox_set_password(*, mailbox: Mailbox, password: str, actor: User | None) -> tuple[Mailbox, ChangeSet]:
-    require_account_access(actor, mailbox.account)
+    require_account_writable(actor, mailbox.account)
     _check("password", validators.validate_password, password)
     mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
     mailbox.password_hash = dovecot_hash(password)
@@ -182,7 +185,7 @@ def mailbox_set_password(*, mailbox: Mailbox, password: str, actor: User | None)
 
 @transaction.atomic
 def mailbox_delete(*, mailbox: Mailbox, actor: User | None) -> ChangeSet:
-    require_account_access(actor, mailbox.account)
+    require_account_writable(actor, mailbox.account)
     record_change(actor=actor, action=ChangeAction.DELETE, obj=mailbox, before=snapshot(mailbox))
     Mailbox.objects.filter(pk=mailbox.pk).update(pending_delete=True)
     return _converge(mailbox.server, [mailbox], actor)
@@ -212,7 +215,7 @@ def address_create(
     forwards: Iterable[str] = (),
     actor: User | None,
 ) -> tuple[Address, ChangeSet]:
-    require_account_access(actor, domain.account)
+    require_account_writable(actor, domain.account)
     if domain.pending_delete:
         raise Conflict("This mail domain is being deleted.", code="deleted")
     local_part = _check("local_part", validators.normalize_local_part, local_part)
@@ -237,7 +240,7 @@ def address_update(
     forwards: Iterable[str] | None = None,
     **rest: Any,
 ) -> tuple[Address, ChangeSet]:
-    require_account_access(actor, address.domain.account)
+    require_account_writable(actor, address.domain.account)
     if (
         rest.get("local_part", address.local_part) != address.local_part
         or rest.get("domain", address.domain) != address.domain
@@ -258,7 +261,7 @@ def address_update(
 
 @transaction.atomic
 def address_delete(*, address: Address, actor: User | None) -> ChangeSet:
-    require_account_access(actor, address.domain.account)
+    require_account_writable(actor, address.domain.account)
     record_change(actor=actor, action=ChangeAction.DELETE, obj=address, before=snapshot(address))
     Address.objects.filter(pk=address.pk).update(pending_delete=True)
     return _converge(address.domain.server, [address], actor)
@@ -278,7 +281,7 @@ def autoresponse_set(
     days: int = 7,
     actor: User | None,
 ) -> tuple[Autoresponse, ChangeSet]:
-    require_account_access(actor, mailbox.account)
+    require_account_writable(actor, mailbox.account)
     _check("subject", lambda v: validators.validate_text(v, max_length=200, multiline=False), subject)
     _check("body", lambda v: validators.validate_text(v, max_length=8000, multiline=True), body)
     if not 1 <= days <= 60:
@@ -294,7 +297,7 @@ def autoresponse_set(
 
 @transaction.atomic
 def autoresponse_delete(*, mailbox: Mailbox, actor: User | None) -> ChangeSet:
-    require_account_access(actor, mailbox.account)
+    require_account_writable(actor, mailbox.account)
     Autoresponse.objects.filter(mailbox=mailbox).delete()
     return _converge(mailbox.server, [mailbox], actor)
 
@@ -302,12 +305,21 @@ def autoresponse_delete(*, mailbox: Mailbox, actor: User | None) -> ChangeSet:
 # Account disable / enable --------------------------------------------------------------------------------
 
 
-def _reconverge_mailboxes(account: Account, actor: User | None) -> None:
-    """Rendering takes the account's state into account: its mailboxes stop (or resume) logging in and
-    receiving as soon as their servers converge."""
+def _resuspend_mail(account: Account, actor: User | None) -> list[ChangeSet]:
+    """The account was disabled or enabled: every mail domain, mailbox and address of it goes to its server
+    again. The loader renders a disabled account's mailboxes inactive (no login, no delivery, mail kept) and
+    its addresses without targets (refused at RCPT), and restores both on enable."""
+    objects: dict[int, list[models.Model]] = {}
+    servers: dict[int, Server] = {}
+    domains = account.mail_domains.filter(pending_delete=False).select_related("server")
+    for domain in domains:
+        servers[domain.server_id] = domain.server
+        objects.setdefault(domain.server_id, []).extend([domain, *domain.addresses.filter(pending_delete=False)])
     for mailbox in account.mailboxes.filter(pending_delete=False).select_related("server"):
-        _converge(mailbox.server, [mailbox], actor)
+        servers[mailbox.server_id] = mailbox.server
+        objects.setdefault(mailbox.server_id, []).append(mailbox)
+    return [_converge(servers[pk], objects[pk], actor) for pk in sorted(objects)]
 
 
-on_account_disable(_reconverge_mailboxes)
-on_account_enable(_reconverge_mailboxes)
+on_account_disable(_resuspend_mail)
+on_account_enable(_resuspend_mail)

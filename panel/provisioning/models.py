@@ -43,6 +43,16 @@ class Provisioned(models.Model):
     class Meta:
         abstract = True
 
+    @property
+    def suspended(self) -> bool:
+        """Whether the object's account is disabled, so its servers do not serve it (derived, never stored:
+        the service's loader renders it suspended; see panel.accounts.registry). Follows the model's
+        `tenant_path` to the account: select it with the object when listing."""
+        owner: Any = self
+        for part in str(getattr(self, "tenant_path", "account")).split("__"):
+            owner = getattr(owner, part)
+        return not owner.is_active
+
 
 class ChangeSet(models.Model):
     """What has to reach one server for one service. At most one is pending per (server, service): new

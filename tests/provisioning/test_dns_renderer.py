@@ -84,3 +84,16 @@ def test_spec_check_catches_a_bad_render() -> None:
     broken = render(PRIMARY)
     broken["bind9__host_zones"][0]["records"] = [{"name": "@", "type": "SPF", "value": "x"}]
     assert role_spec_errors("bind9", broken)
+
+
+def test_a_suspended_zone_is_rendered_absent_on_both_roles_and_its_records_kept_in_the_data() -> None:
+    suspended = ZoneData("shop.example", 2026112104, 3600, SOA, ZONES[0].records, suspended=True)
+    for data in (
+        DnsServerData(role="primary", zones=(suspended, ZONES[2]), secondaries=("10.88.0.3",)),
+        DnsServerData(role="secondary", zones=(suspended, ZONES[2]), primaries=("10.88.0.2",)),
+    ):
+        rendered = render(data)
+        zones = {zone["name"]: zone for zone in rendered["bind9__host_zones"]}
+        assert zones["shop.example"] == {"name": "shop.example", "state": "absent"}
+        assert zones["alpha.example"]["state"] == "present"
+        assert role_spec_errors("bind9", rendered) == []

@@ -70,3 +70,20 @@ def test_rendered_vars_satisfy_the_argument_specs_of_the_services_roles() -> Non
         own = {name: value for name, value in rendered.items() if name.startswith(f"{role}__")}
         assert own, role
         assert role_spec_errors(role, own) == []
+
+
+def test_suspended_addresses_keep_no_target_so_postfix_refuses_them() -> None:
+    data = MailServerData(
+        domains=(("shop.example", False),),
+        mailboxes=(MailboxData("info", "{SHA512-CRYPT}$6$salt$hash", 0, False),),
+        addresses=(
+            AddressData("info@shop.example", mailboxes=("info",), suspended=True),
+            AddressData("sales@shop.example", forwards=("boss@elsewhere.org",), suspended=True),
+        ),
+    )
+    rendered = render(data)
+    assert [(a["address"], a["mailboxes"], a["forwards"], a["state"]) for a in rendered["postfix__host_aliases"]] == [
+        ("info@shop.example", [], [], "present"),
+        ("sales@shop.example", [], [], "present"),
+    ]
+    assert role_spec_errors("postfix", {k: v for k, v in rendered.items() if k.startswith("postfix__")}) == []

@@ -88,6 +88,20 @@ class AccountSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         return attrs
 
 
+class AccountStateSerializer(AccountSerializer):
+    """The answer to disable and enable: the account and the change sets that suspend or restore its objects."""
+
+    change_sets = serializers.SerializerMethodField(
+        help_text="Ids of the change sets (one per server and service) that suspend or restore the objects."
+    )
+
+    class Meta(AccountSerializer.Meta):
+        fields: ClassVar[list[str]] = [*AccountSerializer.Meta.fields, "change_sets"]
+
+    def get_change_sets(self, account: Account) -> list[int]:
+        return [change_set.pk for change_set in self.context.get("change_sets", ())]
+
+
 class AccountSummarySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     class Meta:
         model = Account

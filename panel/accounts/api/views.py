@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from panel.accounts.api.serializers import (
     AccountSerializer,
+    AccountStateSerializer,
     AccountUserSerializer,
     ApiTokenSerializer,
     ContactSerializer,
@@ -67,17 +68,19 @@ class AccountViewSet(ServiceModelViewSet):
             return Response({"status": "soft_deleted", "reasons": reasons})
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=None, responses=AccountSerializer)
+    @extend_schema(request=None, responses=AccountStateSerializer)
     @action(detail=True, methods=["post"])
     def disable(self, request: Request, pk: str | None = None) -> Response:
-        account = account_disable(account=self.get_object(), actor=request_actor(request))
-        return Response(self.get_serializer(account).data)
+        """Suspend every object of the account on its servers; customers get 409 on changes until enabled."""
+        account, change_sets = account_disable(account=self.get_object(), actor=request_actor(request))
+        return Response(AccountStateSerializer(account, context={"change_sets": change_sets}).data)
 
-    @extend_schema(request=None, responses=AccountSerializer)
+    @extend_schema(request=None, responses=AccountStateSerializer)
     @action(detail=True, methods=["post"])
     def enable(self, request: Request, pk: str | None = None) -> Response:
-        account = account_enable(account=self.get_object(), actor=request_actor(request))
-        return Response(self.get_serializer(account).data)
+        """Restore everything disabling suspended."""
+        account, change_sets = account_enable(account=self.get_object(), actor=request_actor(request))
+        return Response(AccountStateSerializer(account, context={"change_sets": change_sets}).data)
 
     @extend_schema(request=AccountUserSerializer, responses={201: AccountUserSerializer})
     @action(detail=True, methods=["post"], serializer_class=AccountUserSerializer)

@@ -12,10 +12,12 @@ from panel.dns.choices import RecordType
 from panel.dns.models import Record, Zone
 from panel.dns.selectors import zone_list
 
-APPLY_FIELDS = ["apply_state", "apply_error", "applied_at", "pending_delete"]
+APPLY_FIELDS = ["apply_state", "apply_error", "applied_at", "pending_delete", "suspended"]
+SUSPENDED_HELP = "The account is disabled: this object is suspended on its servers until the account is enabled."
 
 
 class ZoneSerializer(AccountOwnedSerializer):
+    suspended = serializers.BooleanField(read_only=True, help_text=SUSPENDED_HELP)
     primary = serializers.SlugRelatedField(slug_field="name", read_only=True)  # type: ignore[var-annotated]
     record_count = serializers.IntegerField(read_only=True)
 
@@ -50,6 +52,7 @@ class ZoneSerializer(AccountOwnedSerializer):
 
 
 class RecordSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    suspended = serializers.BooleanField(read_only=True, help_text=SUSPENDED_HELP)
     zone = serializers.PrimaryKeyRelatedField(queryset=Zone.objects.none())
     type = serializers.ChoiceField(choices=RecordType.choices)
     name = serializers.CharField(max_length=253, default="@", allow_blank=True, trim_whitespace=False)

@@ -11,7 +11,8 @@ from panel.mail.choices import SpamPreset
 from panel.mail.models import Address, Autoresponse, Mailbox, MailDomain
 from panel.mail.selectors import mail_domain_list, mailbox_list
 
-APPLY_FIELDS = ["apply_state", "apply_error", "applied_at", "pending_delete"]
+APPLY_FIELDS = ["apply_state", "apply_error", "applied_at", "pending_delete", "suspended"]
+SUSPENDED_HELP = "The account is disabled: this object is suspended on its servers until the account is enabled."
 
 
 def _scope(serializer: serializers.Serializer[Any], field: str, queryset: Any) -> None:
@@ -23,6 +24,7 @@ def _scope(serializer: serializers.Serializer[Any], field: str, queryset: Any) -
 
 
 class MailDomainSerializer(AccountOwnedSerializer):
+    suspended = serializers.BooleanField(read_only=True, help_text=SUSPENDED_HELP)
     server = serializers.SlugRelatedField(slug_field="name", read_only=True)  # type: ignore[var-annotated]
 
     class Meta:
@@ -33,6 +35,7 @@ class MailDomainSerializer(AccountOwnedSerializer):
 
 
 class MailboxSerializer(AccountOwnedSerializer):
+    suspended = serializers.BooleanField(read_only=True, help_text=SUSPENDED_HELP)
     password = serializers.CharField(
         write_only=True,
         trim_whitespace=False,
@@ -76,6 +79,7 @@ class PasswordSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class AddressSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    suspended = serializers.BooleanField(read_only=True, help_text=SUSPENDED_HELP)
     domain = serializers.PrimaryKeyRelatedField(queryset=MailDomain.objects.none())
     mailboxes = serializers.PrimaryKeyRelatedField(many=True, queryset=Mailbox.objects.none(), required=False)
     forwards = serializers.ListField(
@@ -111,6 +115,7 @@ class AddressSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 
 class AutoresponseSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    suspended = serializers.BooleanField(read_only=True, help_text=SUSPENDED_HELP)
     mailbox = serializers.PrimaryKeyRelatedField(queryset=Mailbox.objects.none())
 
     class Meta:
@@ -123,6 +128,7 @@ class AutoresponseSerializer(serializers.ModelSerializer):  # type: ignore[type-
             "start",
             "end",
             "days",
+            "suspended",
             "created_at",
             "updated_at",
         ]

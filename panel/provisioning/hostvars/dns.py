@@ -38,6 +38,9 @@ class ZoneData:
     soa: SoaData
     records: tuple[RecordData, ...] = ()
     absent: bool = False
+    # The zone's account is disabled: the zone is not served (rendered absent: out of named.conf.local, its file
+    # removed) and is rendered again from the panel's data when the account is enabled.
+    suspended: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ def _record(record: RecordData) -> dict[str, Any]:
 
 
 def _zone(zone: ZoneData, *, role: str) -> dict[str, Any]:
-    if zone.absent:
+    if zone.absent or zone.suspended:
         return {"name": unsafe(zone.name), "state": "absent"}
     if role == "secondary":
         return {"name": unsafe(zone.name), "state": "present"}

@@ -38,6 +38,9 @@ class AddressData:
     mailboxes: tuple[str, ...] = ()
     forwards: tuple[str, ...] = ()
     absent: bool = False
+    # The address's account is disabled: it keeps no target, so postfix refuses mail to it at RCPT (a catch-all
+    # simply stops catching). Mailboxes of a disabled account come as active=False.
+    suspended: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,8 +91,8 @@ def render(data: MailServerData) -> dict[str, Any]:
         "postfix__host_aliases": [
             {
                 "address": unsafe(a.address),
-                "mailboxes": [unsafe(m) for m in sorted(a.mailboxes)],
-                "forwards": [unsafe(f) for f in sorted(a.forwards)],
+                "mailboxes": [] if a.suspended else [unsafe(m) for m in sorted(a.mailboxes)],
+                "forwards": [] if a.suspended else [unsafe(f) for f in sorted(a.forwards)],
                 "state": _state(a.absent),
             }
             for a in sorted(data.addresses, key=lambda a: a.address)
