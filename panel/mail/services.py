@@ -119,7 +119,7 @@ def mail_domain_delete(*, domain: MailDomain, actor: User | None) -> ChangeSet:
 def _mailbox_fields(changes: dict[str, Any]) -> dict[str, Any]:
     checks: dict[str, Callable[[Any], Any]] = {
         "quota_mb": validators.validate_quota,
-        "sieve_custom": lambda v: validators.validate_text(v, max_length=validators.SIEVE_MAX_BYTES, multiline=True),
+        "sieve_custom": validators.validate_sieve,
         "spam": lambda v: None if v in SpamPreset.values else _bad(f"Choose one of {', '.join(SpamPreset.values)}."),
         "spam_score": lambda v: None if isinstance(v, int) and 1 <= v <= 50 else _bad("A score from 1 to 50."),
         "is_active": lambda v: None if isinstance(v, bool) else _bad("true or false."),

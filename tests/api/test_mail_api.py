@@ -89,3 +89,17 @@ def test_addresses_on_unknown_or_foreign_domains_and_malformed_forwards(
             "/api/mail/addresses/", {"domain": ours["id"], "local_part": "x", "forwards": [forward]}, format="json"
         )
         assert response.status_code == 400 and "forwards" in response.data["fields"], (forward, response.data)
+
+
+def test_a_sieve_script_that_does_not_parse_is_400_and_a_valid_one_is_taken(
+    client_a: APIClient, mail_server: Server
+) -> None:
+    box = client_a.post("/api/mail/mailboxes/", {"name": "info", "password": PASSWORD}, format="json").data
+    refused = client_a.patch(
+        f"/api/mail/mailboxes/{box['id']}/", {"sieve_custom": "this is { not sieve"}, format="json"
+    )
+    assert refused.status_code == 400 and list(refused.data["fields"]) == ["sieve_custom"], refused.data
+    assert refused.data["code"] == "invalid_sieve"
+    script = 'require "fileinto";\nif header :contains "subject" "[list]" { fileinto "Lists"; }\n'
+    taken = client_a.patch(f"/api/mail/mailboxes/{box['id']}/", {"sieve_custom": script}, format="json")
+    assert taken.status_code == 200 and taken.data["sieve_custom"] == script, taken.data

@@ -8,6 +8,7 @@ from panel.mail.validators import (
     validate_mailbox_name,
     validate_password,
     validate_quota,
+    validate_sieve,
     validate_text,
 )
 
@@ -79,3 +80,39 @@ def test_passwords_of_any_characters_hash_for_dovecot(password: str) -> None:
 def test_short_passwords_are_refused() -> None:
     with pytest.raises(ValidationError):
         validate_password("short")
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "this is { not sieve",
+        'if header :contains "Subject" "x" {\n  keep\n}\n',  # a missing semicolon
+        'require "fileinto";\nfileinto "Junk" keep;',
+        'if header :contains "Subject" "x" { fileinto "Junk"; }',  # fileinto without its require
+        "keep; }",
+    ],
+)
+def test_scripts_that_do_not_parse_are_refused(script: str) -> None:
+    with pytest.raises(ValidationError) as error:
+        validate_sieve(script)
+    assert error.value.code == "invalid_sieve"
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "",
+        "keep;",
+        'require ["fileinto", "imap4flags"];\n'
+        'if address :is "from" "a@b.example" { addflag "\\\\Seen"; fileinto "Junk"; }',
+        'require "vacation";\nvacation :days 7 :subject "Away" "Back on Monday.";',
+        '# comment\n/* block */\nif header :regex "subject" "^a.*" { discard; }\n'.replace(
+            "if", 'require "regex";\nif', 1
+        ),
+        # An extension only the server knows: left to sievec there.
+        'require ["spamtest", "relational", "comparator-i;ascii-numeric"];\n'
+        'if spamtest :value "ge" :comparator "i;ascii-numeric" "5" { discard; }',
+    ],
+)
+def test_valid_scripts_pass(script: str) -> None:
+    validate_sieve(script)
