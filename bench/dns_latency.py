@@ -28,6 +28,7 @@ user = user_create(username="bench", password="bench-password-1", account=accoun
 for i in range({zones}):
     zone, _ = zone_create(account=account, name=f"zone{{i:04d}}.example", actor=None)
     record_create(zone=zone, name="www", type="A", value="192.0.2.1", actor=None)
+    record_create(zone=zone, name="mail", type="A", value="192.0.2.2", actor=None)
     record_create(zone=zone, name="@", type="MX", value="10 mail", actor=None)
 print("KEY", token_create(user=user, name="bench", actor=None)[1])
 """

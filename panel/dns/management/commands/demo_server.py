@@ -35,8 +35,8 @@ DEMO_MAILBOX = ("demo", "demo-mailbox-password")
 DEMO_ROLES: list[str] = [ServerRole.DNS_PRIMARY, ServerRole.MAIL]
 DEMO_RECORDS = [
     {"name": "www", "type": "A", "value": "192.0.2.80"},
+    {"name": "mail", "type": "A", "value": "192.0.2.25"},  # before the MX that points to it
     {"name": "@", "type": "MX", "value": "10 mail"},
-    {"name": "mail", "type": "A", "value": "192.0.2.25"},
     {"name": "@", "type": "TXT", "value": "v=spf1 mx -all"},
 ]
 
