@@ -63,7 +63,7 @@ class Api:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             data = self.ok("GET", f"/api/changesets/{change_set}/")
-            if data["state"] in {"applied", "failed", "cancelled"}:
+            if data["state"] in {"applied", "partial", "failed", "cancelled"}:
                 return data
             time.sleep(0.2)
         raise AssertionError(f"change set {change_set} still {data['state']} after {timeout} s")
