@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.utils.html import format_html, format_html_join
 
+from panel.provisioning.choices import ChangeSetState
 from panel.provisioning.models import ChangeSet, Run
 
 
@@ -21,15 +22,22 @@ def failure_html(change_set: ChangeSet, run: Run) -> str:
             for event in run.events.filter(status__in=["failed", "unreachable"])
         ),
     )
+    refused = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>",
+        ((entry.get("task", ""), entry.get("label", ""), entry.get("msg", "")) for entry in run.rejected or []),
+    )
     return format_html(
-        "<p>Change set #{} ({} on {}) failed after {} attempt(s).</p><p>Objects:</p><ul>{}</ul>"
-        "<table><tr><th>Task</th><th>Item</th><th>Output</th></tr>{}</table><pre>{}</pre>",
+        "<p>Change set #{} ({} on {}) ended {} after {} attempt(s).</p><p>Objects:</p><ul>{}</ul>"
+        "<table><tr><th>Task</th><th>Item</th><th>Output</th></tr>{}{}</table><pre>{}</pre>",
         change_set.pk,
         change_set.service,
         change_set.server.name,
+        change_set.get_state_display().lower(),
         change_set.attempts,
         items,
         failed,
+        refused,
         change_set.error,
     )
 
@@ -40,7 +48,8 @@ def staff_of_failure(change_set: ChangeSet, run: Run) -> None:
     )
     if not recipients:
         return
-    subject = f"[Baton] change set #{change_set.pk} failed: {change_set.service} on {change_set.server.name}"
+    outcome = "partially failed" if change_set.state == ChangeSetState.PARTIAL else "failed"
+    subject = f"[Baton] change set #{change_set.pk} {outcome}: {change_set.service} on {change_set.server.name}"
     send_mail(
         subject,
         f"{subject}\n\n{change_set.error}",

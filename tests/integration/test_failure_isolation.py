@@ -165,3 +165,24 @@ def test_a_converge_with_refused_files_is_partial(
     engine.process(dns_servers[0].pk, "dns")
     converge.refresh_from_db()
     assert converge.state == "partial" and "nsmissing" in converge.error
+
+
+def test_staff_are_mailed_about_a_partial_change_set_with_the_refused_files_escaped(
+    monkeypatch: pytest.MonkeyPatch,
+    zones: tuple[Zone, Zone],
+    staff: User,
+    dns_servers: tuple[Server, Server],
+    django_capture_on_commit_callbacks: object,
+) -> None:
+    from django.core import mail
+
+    staff.email = "ops@provider.org"
+    staff.save()
+    settle_both(monkeypatch, dns_servers)
+    request(server=dns_servers[0], service="dns", objects=(), actor=None)
+    fake_runner(monkeypatch, rejected=[{**REFUSED_SHOP, "msg": "<b>bad</b> zone"}])
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        engine.process(dns_servers[0].pk, "dns")
+    assert len(mail.outbox) == 1 and "partially failed" in mail.outbox[0].subject
+    html = mail.outbox[0].alternatives[0][0]
+    assert "&lt;b&gt;bad&lt;/b&gt; zone" in html and "<b>bad</b>" not in html
