@@ -27,7 +27,8 @@ server = Server.objects.get()
 zones = Zone.objects.bulk_create(Zone(account=account, name=f"zone{{i:04d}}.example", primary=server,
                                       serial=2026010100, soa_mname="ns1.baton.invalid.",
                                       soa_rname="hostmaster.baton.invalid.") for i in range({zones}))
-Record.objects.bulk_create(Record(zone=z, name="www", type="A", value="192.0.2.1") for z in zones)
+Record.objects.bulk_create(Record(zone=z, name=name, type=rtype, value=value) for z in zones
+                           for name, rtype, value in (("@", "NS", "ns1.baton.invalid."), ("www", "A", "192.0.2.1")))
 mail_domain_create(account=account, name="bench.example", actor=None)
 domain, hashed = MailDomain.objects.get(), dovecot_hash("bench mailbox password")
 boxes = Mailbox.objects.bulk_create(Mailbox(name=f"box{{i:05d}}", account=account, server=server,

@@ -24,6 +24,7 @@ _COLOURS = {
     "running": "#1565c0",
     "retrying": "#b26a00",
     "failed": "#c62828",
+    "partial": "#b26a00",
     "unreachable": "#c62828",
     "timeout": "#c62828",
     "error": "#c62828",
@@ -52,7 +53,7 @@ class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
 
 class ItemInline(ReadOnlyInline):
     model = ChangeSetItem
-    fields = ("content_type", "object_id", "object_repr", "scope")
+    fields = ("content_type", "object_id", "object_repr", "scope", "outcome", "error")
 
 
 class RunInline(ReadOnlyInline):
@@ -163,6 +164,7 @@ class RunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "vars_diff_block",
         "drift",
         "error",
+        "rejected",
     )
     fields = readonly_fields
     inlines = (EventInline,)

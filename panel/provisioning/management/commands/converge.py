@@ -44,5 +44,5 @@ class Command(BaseCommand):
             if change_set.error:
                 self.stdout.write(change_set.error)
             failed = failed or change_set.state != "applied"
-        if failed:
-            raise CommandError("converge failed")
+        if failed:  # partial too: the refused objects need someone's attention
+            raise CommandError("converge failed or partially failed (see above)")
