@@ -70,3 +70,24 @@ def test_content_cannot_leave_its_argument(tmp_path: Path) -> None:
     assert result["changed"] is True and target.read_text() == nasty
     assert oct(target.stat().st_mode & 0o777) == "0o600"
     assert not (Path.cwd() / "pwned").exists()
+
+
+def test_refused_files_name_their_unit_and_secret_files_never_show_their_content(tmp_path: Path) -> None:
+    secret = tmp_path / "users"
+    secret.write_text("alice:{SHA512-CRYPT}$6$old::::::\n")
+    files = [
+        {"path": str(secret), "content": "alice:{SHA512-CRYPT}$6$new::::::\n", "secret": True, "label": "passwd-file"},
+        {"path": str(tmp_path / "a.sieve"), "content": "x", "validate": ["false"], "unit": "mailbox:alice"},
+    ]
+    result = run(check_mode=True, files=files)
+    assert result["rejected_files"][0]["unit"] == "mailbox:alice"
+    assert result["changed_files"] == ["passwd-file"]
+    shown = json.dumps(result)
+    assert "$6$new" not in shown and "$6$old" not in shown and "content hidden" in shown
+
+
+def test_a_file_put_there_by_hand_shows_in_the_diff_of_a_check(tmp_path: Path) -> None:
+    (tmp_path / "rogue.sieve").write_text("keep;")
+    result = run(check_mode=True, files=[], prune=[{"directory": str(tmp_path), "suffix": ".sieve"}])
+    assert result["changed"] is True and result["pruned_files"] == [str(tmp_path / "rogue.sieve")]
+    assert "rogue.sieve" in result["diff"][0]["prepared"] and (tmp_path / "rogue.sieve").exists()
