@@ -39,7 +39,7 @@ def slot_id(task: str, slot: str) -> str:
     return f"{task}@{slot}"
 
 
-class OncePerSlotHuey(huey.Huey):  # type: ignore[misc]
+class OncePerSlotHuey(huey.Huey):
     """Enqueues a due periodic task only when this consumer is the first to claim its slot."""
 
     def read_periodic(self, timestamp: datetime.datetime | None) -> list[Any]:
@@ -68,7 +68,7 @@ class OncePerSlotHuey(huey.Huey):  # type: ignore[misc]
         return bool(self.storage.put_if_empty(key, holder.encode()))
 
 
-class RedisHuey(OncePerSlotHuey, huey.RedisHuey):  # type: ignore[misc]
+class RedisHuey(OncePerSlotHuey, huey.RedisHuey):
     """Huey on Redis: a slot is a key set with NX, expiring by itself."""
 
     def _claim(self, key: str, holder: str, timestamp: datetime.datetime) -> bool:
@@ -76,7 +76,7 @@ class RedisHuey(OncePerSlotHuey, huey.RedisHuey):  # type: ignore[misc]
         return bool(self.storage.conn.set(f"huey.{self.name}.{key}", holder, nx=True, ex=ttl))
 
 
-class SqliteHuey(OncePerSlotHuey, huey.SqliteHuey):  # type: ignore[misc]
+class SqliteHuey(OncePerSlotHuey, huey.SqliteHuey):
     """Huey on SQLite (several consumers on one machine): a slot is a row of Huey's key-value table; the claim
     is an INSERT that fails when the row exists. Each claim drops the claims older than SLOT_KEEP."""
 
