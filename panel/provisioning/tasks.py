@@ -20,6 +20,11 @@ log = logging.getLogger(__name__)
 def process_task(server_id: int, service: str, debounce: float = 0.0) -> None:
     if debounce > 0 and selectors.burst_in_progress(server_id=server_id, service=service, window=debounce):
         time.sleep(debounce)  # let the rest of the burst join the change set before it is claimed
+    # A worker that died mid-run (its consumer killed, its machine gone) left a change set running under a lease
+    # nobody renews. Once that lease has run out, the next task of any worker puts it back to be run again (one
+    # indexed query), instead of the next minute's reap_and_kick: with a change waiting for the server, as below,
+    # within the lease plus one retry delay.
+    engine.reap_abandoned()
     if not engine.process(server_id, service) and not HUEY.immediate:
         # Another worker is running on this server; it picks up our change set when it finishes, and this
         # retry makes sure of it even if that worker dies.

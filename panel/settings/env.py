@@ -74,7 +74,8 @@ def database_from_env() -> dict[str, Any]:
 
 
 def huey_from_env(*, immediate: bool) -> dict[str, Any]:
-    """Huey on SQLite under var/ by default; REDIS_URL switches to Redis for several workers and machines."""
+    """Huey on SQLite under var/ by default; REDIS_URL switches to Redis for several workers and machines. Both
+    classes enqueue each periodic task once per slot however many consumers run (panel/core/periodic.py)."""
     # Processes by default: threads share one interpreter, so CPU-bound tasks (invoice PDFs) would run one at a
     # time however many workers there are. HUEY_WORKER_TYPE=thread is there for platforms without fork.
     worker_type = os.environ.get("HUEY_WORKER_TYPE", "process")
@@ -94,7 +95,7 @@ def huey_from_env(*, immediate: bool) -> dict[str, Any]:
     if redis_url:
         return {
             "name": "baton",
-            "huey_class": "huey.RedisHuey",
+            "huey_class": "panel.core.periodic.RedisHuey",
             "url": redis_url,
             "immediate": immediate,
             "consumer": consumer,
@@ -102,7 +103,7 @@ def huey_from_env(*, immediate: bool) -> dict[str, Any]:
     filename = os.environ.get("HUEY_SQLITE", str(VAR_DIR / "huey.sqlite3"))
     return {
         "name": "baton",
-        "huey_class": "huey.SqliteHuey",
+        "huey_class": "panel.core.periodic.SqliteHuey",
         "filename": filename,
         "immediate": immediate,
         "consumer": consumer,

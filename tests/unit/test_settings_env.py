@@ -24,10 +24,10 @@ def test_unknown_scheme_is_refused() -> None:
 
 def test_huey_defaults_to_sqlite_and_redis_url_switches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("REDIS_URL", raising=False)
-    assert huey_from_env(immediate=False)["huey_class"] == "huey.SqliteHuey"
+    assert huey_from_env(immediate=False)["huey_class"] == "panel.core.periodic.SqliteHuey"
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
     config = huey_from_env(immediate=False)
-    assert config["huey_class"] == "huey.RedisHuey"
+    assert config["huey_class"] == "panel.core.periodic.RedisHuey"
     assert config["url"] == "redis://127.0.0.1:6379/3"
 
 
