@@ -94,7 +94,7 @@ SPEC = registry.register(
         # whole, in one remote step per role), without packages, configuration or the full argument check.
         targeted_tags=("dovecot:users", "postfix:maps"),
         skip_tags=("always",),
-        check_skip_tags=("postfix:pkg", "dovecot:pkg"),
+        check_tags=("dovecot:files", "postfix:files"),
         argument_specs=("postfix", "dovecot"),
     )
 )

@@ -355,9 +355,9 @@ def check(server: Server, service: str, *, kind: str) -> Run:
     """A check-mode + diff run of the current desired state: a plan (what an apply would change) or a drift
     check (what differs on the server). Changes nothing on the server nor in the desired-state history.
 
-    It runs every task that manages a file (a full run without the package tasks, whose check is the slowest
-    part and which a converge reinstalls anyway). A server busy with another run is not waited for: the check
-    is recorded as skipped."""
+    It runs every task that manages a file, configuration and data (`spec.check_tags`), not the package, user,
+    directory and service tasks, whose checks cost a round trip each and which a converge sets up anyway. A
+    server busy with another run is not waited for: the check is recorded as skipped."""
     if server.host_key_confirmed_at is None or not server.host_key:
         raise locks.ServerBusy(f"The SSH host key of {server} is not confirmed by staff yet.")
     spec = registry.get(service)
@@ -373,7 +373,7 @@ def check(server: Server, service: str, *, kind: str) -> Run:
             kind=kind,
             playbook=spec.playbook,
             ident=_check_ident(server, kind),
-            tags=",".join(spec.full_tags),
+            tags=",".join(spec.check_tags or spec.full_tags),
             vars_hash=rendered.digest,
             vars_diff=desired_state.unified_diff(previous, rendered.text, f"{service}.json"),
         )
@@ -382,8 +382,8 @@ def check(server: Server, service: str, *, kind: str) -> Run:
             service=service,
             playbook=spec.playbook,
             host_vars=rendered.text,
-            tags=spec.full_tags,
-            skip_tags=(*spec.skip_tags, *spec.check_skip_tags),
+            tags=spec.check_tags or spec.full_tags,
+            skip_tags=spec.skip_tags,
             check=True,
             ident=run.ident,
         )

@@ -32,9 +32,9 @@ class ServiceSpec:
     # whole state (seconds at 10,000 mailboxes). The renderers' output is checked against the argument specs by
     # the test suite, and each role checks what its files depend on in its own one-pass preflight.
     skip_tags: tuple[str, ...] = ()
-    # Tags plan and drift checks skip on top of skip_tags: the package tasks (their check mode costs seconds and
-    # manages no file the panel renders).
-    check_skip_tags: tuple[str, ...] = ()
+    # Tags of plan and drift checks: every task that manages a file (`<role>:files`), configuration and data,
+    # without packages, users, directories and services, whose checks cost a round trip each. Empty: full_tags.
+    check_tags: tuple[str, ...] = ()
     argument_specs: tuple[str, ...] = field(default_factory=tuple)  # role names whose specs check the render
     lock: Callable[[Server], None] = lambda server: None  # row locks taken while claiming and rendering
 

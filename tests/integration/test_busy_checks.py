@@ -48,4 +48,4 @@ def test_a_check_of_a_busy_server_is_recorded_as_skipped(
     locks.release(primary.pk, "another-worker")
     checked = engine.check(primary, "dns", kind=RunKind.DRIFT)
     assert checked.status == RunStatus.SUCCESSFUL and len(runs) == 1
-    assert runs[0].check and "bind9:pkg" in runs[0].skip_tags  # checks every file, not the package tasks
+    assert runs[0].check and runs[0].tags == ("bind9:files",)  # every managed file, no package or service task
