@@ -95,6 +95,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only, and refused before parsing when nested absurdly deep (json.loads would recurse until it crashed).
+    "DEFAULT_PARSER_CLASSES": ["panel.core.api.parsers.DepthLimitedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "panel.core.api.pagination.StandardPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
