@@ -9,6 +9,7 @@ from rest_framework import serializers
 from panel.accounts.choices import ContactUsage
 from panel.accounts.models import Account, ApiToken, Contact, User
 from panel.accounts.selectors import account_list
+from panel.core.api.fields import PrimaryKeyRelatedField
 from panel.core.models import is_staff_user
 
 CONTACT_FIELDS = ["name", "email", "phone", "address", "city", "postal_code", "country", "usages"]
@@ -32,7 +33,7 @@ class AccountOwnedSerializer(serializers.ModelSerializer):  # type: ignore[type-
     by default; staff must say which account. An object never moves to another account.
     """
 
-    account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.none(), required=False)
+    account = PrimaryKeyRelatedField(queryset=Account.objects.none(), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from rest_framework import serializers
 
 from panel.accounts.api.serializers import AccountOwnedSerializer
+from panel.core.api.fields import PrimaryKeyRelatedField
 from panel.dns.choices import RecordType
 from panel.dns.models import Record, Zone
 from panel.dns.selectors import zone_list
@@ -60,7 +61,7 @@ class ZoneSerializer(AccountOwnedSerializer):
 
 
 class RecordSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
-    zone = serializers.PrimaryKeyRelatedField(queryset=Zone.objects.none())
+    zone = PrimaryKeyRelatedField(queryset=Zone.objects.none())
     type = serializers.ChoiceField(choices=RecordType.choices)
     name = serializers.CharField(max_length=253, default="@", allow_blank=True, trim_whitespace=False)
     value = serializers.CharField(max_length=4000, trim_whitespace=False)

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from rest_framework import serializers
 
 from panel.accounts.api.serializers import AccountOwnedSerializer
+from panel.core.api.fields import BoundedDateField, PrimaryKeyRelatedField
 from panel.mail.choices import SpamPreset
 from panel.mail.models import Address, Autoresponse, Mailbox, MailDomain
 from panel.mail.selectors import mail_domain_list, mailbox_list
@@ -76,8 +77,8 @@ class PasswordSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class AddressSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
-    domain = serializers.PrimaryKeyRelatedField(queryset=MailDomain.objects.none())
-    mailboxes = serializers.PrimaryKeyRelatedField(many=True, queryset=Mailbox.objects.none(), required=False)
+    domain = PrimaryKeyRelatedField(queryset=MailDomain.objects.none())
+    mailboxes = PrimaryKeyRelatedField(many=True, queryset=Mailbox.objects.none(), required=False)
     forwards = serializers.ListField(
         child=serializers.CharField(max_length=254, trim_whitespace=False), required=False, max_length=50
     )
@@ -111,7 +112,9 @@ class AddressSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 
 class AutoresponseSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
-    mailbox = serializers.PrimaryKeyRelatedField(queryset=Mailbox.objects.none())
+    mailbox = PrimaryKeyRelatedField(queryset=Mailbox.objects.none())
+    start = BoundedDateField(required=False, allow_null=True)
+    end = BoundedDateField(required=False, allow_null=True)
 
     class Meta:
         model = Autoresponse

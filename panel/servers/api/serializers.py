@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from panel.accounts.models import Account
+from panel.core.api.fields import PrimaryKeyRelatedField
 from panel.servers.choices import ServerRole
 from panel.servers.hostkeys import fingerprint
 from panel.servers.models import Placement, Server
@@ -89,8 +90,8 @@ class RescanResultSerializer(ServerSerializer):
 
 
 class PlacementSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
-    server = serializers.PrimaryKeyRelatedField(queryset=Server.objects.all())
-    account = serializers.PrimaryKeyRelatedField(
+    server = PrimaryKeyRelatedField(queryset=Server.objects.all())
+    account = PrimaryKeyRelatedField(
         queryset=Account.objects.filter(deleted_at__isnull=True),
         required=False,
         allow_null=True,
