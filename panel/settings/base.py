@@ -99,7 +99,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["panel.core.api.parsers.DepthLimitedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "panel.core.api.pagination.StandardPagination",
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "panel.core.api.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
