@@ -11,6 +11,7 @@ from panel.accounts.models import Account, ApiToken, Contact, User
 from panel.accounts.selectors import account_list
 from panel.core.api.fields import PrimaryKeyRelatedField
 from panel.core.models import is_staff_user
+from panel.core.validators import validate_single_line
 
 CONTACT_FIELDS = ["name", "email", "phone", "address", "city", "postal_code", "country", "usages"]
 
@@ -130,4 +131,4 @@ class NewApiTokenSerializer(ApiTokenSerializer):
 class ObtainTokenSerializer(serializers.Serializer):  # type: ignore[type-arg]
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
-    name = serializers.CharField(max_length=100, default="api")
+    name = serializers.CharField(max_length=100, default="api", validators=[validate_single_line])
