@@ -69,7 +69,7 @@ class TotalsSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 class InvoiceSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     code = serializers.CharField(read_only=True, help_text="Series, year and number; empty for a draft.")
-    amends = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[var-annotated]
+    amends = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)  # type: ignore[var-annotated]
     lines = InvoiceLineSerializer(many=True, read_only=True)
     totals = serializers.SerializerMethodField()
     has_pdf = serializers.SerializerMethodField(help_text="The PDF can be downloaded from .../pdf/.")

@@ -90,6 +90,11 @@ class AccountSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         return attrs
 
 
+class AccountSoftDeletedSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    status = serializers.ChoiceField(choices=["soft_deleted"])
+    reasons = serializers.ListField(child=serializers.CharField(), help_text="Why the account had to be kept.")
+
+
 class AccountSummarySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     class Meta:
         model = Account
@@ -98,7 +103,7 @@ class AccountSummarySerializer(serializers.ModelSerializer):  # type: ignore[typ
 
 class MeSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     role = serializers.CharField(read_only=True)
-    account = AccountSummarySerializer(read_only=True)
+    account = AccountSummarySerializer(read_only=True, allow_null=True, help_text="Null for staff.")
 
     class Meta:
         model = User

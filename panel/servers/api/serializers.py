@@ -35,7 +35,9 @@ class ServerSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         "server; afterwards it changes only through rescan-host-key.",
     )
     host_key_fingerprint = serializers.SerializerMethodField()
-    host_key_confirmed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)  # type: ignore[var-annotated]
+    host_key_confirmed_by = serializers.SlugRelatedField(  # type: ignore[var-annotated]
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Server
