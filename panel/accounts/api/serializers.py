@@ -9,7 +9,7 @@ from rest_framework import serializers
 from panel.accounts.choices import ContactUsage
 from panel.accounts.models import Account, ApiToken, Contact, User
 from panel.accounts.selectors import account_list
-from panel.core.api.fields import PrimaryKeyRelatedField
+from panel.core.api.fields import BlankableEmailField, PrimaryKeyRelatedField
 from panel.core.models import is_staff_user
 from panel.core.validators import validate_single_line
 
@@ -102,6 +102,7 @@ class AccountSummarySerializer(serializers.ModelSerializer):  # type: ignore[typ
 
 
 class MeSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    email = BlankableEmailField(read_only=True)
     role = serializers.CharField(read_only=True)
     account = AccountSummarySerializer(read_only=True, allow_null=True, help_text="Null for staff.")
 
@@ -112,6 +113,7 @@ class MeSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 
 class AccountUserSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    email = BlankableEmailField(required=False, max_length=254)
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
 
     class Meta:

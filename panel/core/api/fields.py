@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 # Primary keys are BigAutoField: a signed 64-bit integer on every database we run on.
@@ -56,3 +57,13 @@ class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):  # type: ignor
         if isinstance(data, int) and not isinstance(data, bool) and not 1 <= data <= ID_MAX:
             self.fail("does_not_exist", pk_value=data)
         return super().to_internal_value(data)
+
+
+@extend_schema_field({"oneOf": [{"type": "string", "format": "email"}, {"type": "string", "maxLength": 0}]})
+class BlankableEmailField(serializers.EmailField):
+    """An email address, or empty where the model allows it (users' `email`): the schema says both, since a
+    plain EmailField documents `format: email`, which "" is not."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(**kwargs)
