@@ -24,6 +24,7 @@ from billing.choices import (
 )
 from panel.core.errors import Conflict
 from panel.core.models import TenantQuerySet, TimeStampedModel
+from panel.core.validators import validate_single_line
 
 
 class Invoice(TimeStampedModel):
@@ -140,7 +141,12 @@ class PaymentSource(TimeStampedModel):
 
     account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="payment_sources")
     method = models.CharField(max_length=20, choices=PaymentMethod.choices)
-    holder = models.CharField(max_length=70, blank=True, help_text="Account holder; the account's name if empty.")
+    holder = models.CharField(
+        max_length=70,
+        blank=True,
+        validators=[validate_single_line],
+        help_text="Account holder; the account's name if empty.",
+    )
     iban = models.CharField(max_length=34, blank=True)
     bic = models.CharField(max_length=11, blank=True)
     mandate_reference = models.CharField(max_length=35, blank=True)

@@ -2,6 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+# Errors Django itself answers (unknown URLs, oversized bodies, crashes) keep the API's error shape under /api/.
+handler400 = "panel.core.api.exceptions.handler400"
+handler403 = "panel.core.api.exceptions.handler403"
+handler404 = "panel.core.api.exceptions.handler404"
+handler500 = "panel.core.api.exceptions.handler500"
+
 admin.site.site_header = "Baton staff panel"
 admin.site.site_title = "Baton"
 

@@ -12,6 +12,7 @@ from billing.models import Invoice, InvoiceLine, InvoiceSubLine, PaymentSource, 
 from billing.services import invoice_totals
 from panel.accounts.api.serializers import AccountOwnedSerializer
 from panel.accounts.models import Account
+from panel.core.api.fields import BoundedDateField, PrimaryKeyRelatedField, id_field
 
 
 def money() -> serializers.DecimalField:
@@ -68,7 +69,7 @@ class TotalsSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 class InvoiceSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     code = serializers.CharField(read_only=True, help_text="Series, year and number; empty for a draft.")
-    amends = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[var-annotated]
+    amends = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)  # type: ignore[var-annotated]
     lines = InvoiceLineSerializer(many=True, read_only=True)
     totals = serializers.SerializerMethodField()
     has_pdf = serializers.SerializerMethodField(help_text="The PDF can be downloaded from .../pdf/.")
@@ -106,12 +107,12 @@ class InvoiceSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 
 class InvoiceIssueSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    on = serializers.DateField(required=False, help_text="Issue date; today by default.")
+    on = BoundedDateField(required=False, help_text="Issue date; today by default.")
 
 
 class InvoiceAmendSerializer(serializers.Serializer):  # type: ignore[type-arg]
     lines = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=id_field(),
         required=False,
         allow_empty=False,
         help_text="Ids of the lines to credit; every line by default.",
@@ -119,8 +120,8 @@ class InvoiceAmendSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class BillingRunSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    date = serializers.DateField(help_text="Bill every day before this one (and prepaid periods starting by it).")
-    accounts = serializers.PrimaryKeyRelatedField(
+    date = BoundedDateField(help_text="Bill every day before this one (and prepaid periods starting by it).")
+    accounts = PrimaryKeyRelatedField(
         queryset=Account.objects.all(), many=True, required=False, help_text="Every account with orders by default."
     )
     commit = serializers.BooleanField(default=False, help_text="False: a preview that writes nothing.")
@@ -184,7 +185,7 @@ class PaymentSourceSerializer(AccountOwnedSerializer):
     mandate_reference = serializers.CharField(
         required=False, allow_blank=True, max_length=35, help_text="Generated for a SEPA mandate if omitted."
     )
-    signed_on = serializers.DateField(required=False, allow_null=True, help_text="Today by default.")
+    signed_on = BoundedDateField(required=False, allow_null=True, help_text="Today by default.")
 
     class Meta:
         model = PaymentSource
@@ -241,11 +242,9 @@ class TransactionSerializer(serializers.ModelSerializer):  # type: ignore[type-a
 
 
 class DebitsCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    due_on = serializers.DateField(help_text="Debit every issued, unpaid invoice due on or before this day.")
+    due_on = BoundedDateField(help_text="Debit every issued, unpaid invoice due on or before this day.")
 
 
 class SepaBatchSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    transactions = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), allow_empty=False, help_text="Ids of waiting transactions."
-    )
-    collect_on = serializers.DateField(required=False, help_text="Requested collection date; in a few days by default.")
+    transactions = serializers.ListField(child=id_field(), allow_empty=False, help_text="Ids of waiting transactions.")
+    collect_on = BoundedDateField(required=False, help_text="Requested collection date; in a few days by default.")

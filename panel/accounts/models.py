@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 
@@ -19,6 +20,11 @@ from panel.accounts.validators import (
     validate_usable_email,
 )
 from panel.core.models import TenantQuerySet, TimeStampedModel
+from panel.core.validators import validate_multiline, validate_single_line
+
+# Free text had no limit (1 MB addresses went through); these leave room for any real one.
+COMMENTS_MAX_LENGTH = 10_000
+ADDRESS_MAX_LENGTH = 500
 
 
 class Account(TimeStampedModel):
@@ -29,11 +35,18 @@ class Account(TimeStampedModel):
     """
 
     handle = models.CharField(max_length=HANDLE_MAX_LENGTH, unique=True, validators=[validate_handle])
-    name = models.CharField(max_length=200, help_text="Full or legal name shown on invoices.")
+    name = models.CharField(
+        max_length=200, validators=[validate_single_line], help_text="Full or legal name shown on invoices."
+    )
     type = models.CharField(max_length=16, choices=AccountType.choices, default=AccountType.INDIVIDUAL)
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     is_active = models.BooleanField(default=True, help_text="Disabled accounts have every service suspended.")
-    comments = models.TextField(blank=True, help_text="Staff notes, never shown to the customer.")
+    comments = models.TextField(
+        blank=True,
+        max_length=COMMENTS_MAX_LENGTH,
+        validators=[MaxLengthValidator(COMMENTS_MAX_LENGTH), validate_multiline],
+        help_text="Staff notes, never shown to the customer.",
+    )
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     tenant_path: ClassVar[str] = "pk"
@@ -54,12 +67,16 @@ class Contact(TimeStampedModel):
     """A person or role the provider can reach about an account, for billing, technical or emergency matters."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_single_line])
     email = models.EmailField(max_length=254, validators=[validate_usable_email])
     phone = models.CharField(max_length=32, blank=True, validators=[validate_phone])
-    address = models.TextField(blank=True)
-    city = models.CharField(max_length=100, blank=True)
-    postal_code = models.CharField(max_length=20, blank=True)
+    address = models.TextField(
+        blank=True,
+        max_length=ADDRESS_MAX_LENGTH,
+        validators=[MaxLengthValidator(ADDRESS_MAX_LENGTH), validate_multiline],
+    )
+    city = models.CharField(max_length=100, blank=True, validators=[validate_single_line])
+    postal_code = models.CharField(max_length=20, blank=True, validators=[validate_single_line])
     country = models.CharField(max_length=2, blank=True, validators=[validate_country])
     is_billing = models.BooleanField(default=False)
     is_technical = models.BooleanField(default=False)
@@ -127,7 +144,7 @@ class ApiToken(models.Model):
     """A revocable API credential. Only its hash is stored; the key is shown once, when created."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=[validate_single_line])
     prefix = models.CharField(max_length=8, help_text="First characters of the key, to recognise it.")
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)

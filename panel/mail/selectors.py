@@ -27,4 +27,5 @@ def address_list(*, actor: User | AnonymousUser) -> QuerySet[Address]:
 
 
 def autoresponse_list(*, actor: User | AnonymousUser) -> QuerySet[Autoresponse]:
-    return Autoresponse.objects.visible_to(actor).select_related("mailbox__account")
+    # Ordered, so pages of the list neither repeat nor skip replies (the model has no default ordering).
+    return Autoresponse.objects.visible_to(actor).select_related("mailbox__account").order_by("mailbox__name", "pk")

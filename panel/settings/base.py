@@ -95,13 +95,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only, and refused before parsing when nested absurdly deep (json.loads would recurse until it crashed).
+    "DEFAULT_PARSER_CLASSES": ["panel.core.api.parsers.DepthLimitedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "panel.core.api.pagination.StandardPagination",
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "panel.core.api.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "panel.core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "panel.core.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Password guessing against the token endpoint is slowed per client address.

@@ -4,7 +4,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from panel.accounts.models import Account
+from panel.core.errors import ValidationFailed
 from panel.dns.models import Record, Zone
+from panel.dns.services import zone_create
 from panel.provisioning.models import ChangeSet
 from panel.servers.models import Server
 
@@ -143,3 +145,47 @@ def test_deleting_the_address_an_in_zone_target_needs_is_409(
     renamed = client_a.patch(f"/api/records/{address.data['id']}/", {"name": "mx"}, format="json")
     assert renamed.status_code == 409, renamed.data
     assert Record.objects.get(pk=address.data["id"]).name == "mail"
+
+
+def test_zone_created_with_its_timers(client_a: APIClient, dns_servers: tuple[Server, Server]) -> None:
+    timers = {"ttl": 300, "soa_refresh": 7200, "soa_retry": 900, "soa_expire": 2419200, "soa_minimum": 600}
+    response = client_a.post("/api/zones/", {"name": "timers.example", **timers}, format="json")
+    assert response.status_code == 201, response.data
+    assert {name: response.data[name] for name in timers} == timers
+    zone = Zone.objects.get(name="timers.example")
+    assert {name: getattr(zone, name) for name in timers} == timers
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("ttl", 59), ("ttl", 604801), ("soa_refresh", 0), ("soa_retry", -1), ("soa_expire", 3600), ("soa_minimum", 2**40)],
+)
+def test_zone_timers_out_of_range_are_400_naming_the_field(
+    client_a: APIClient, dns_servers: tuple[Server, Server], field: str, value: int
+) -> None:
+    response = client_a.post("/api/zones/", {"name": "timers.example", field: value}, format="json")
+    assert response.status_code == 400, response.data
+    assert list(response.data["fields"]) == [field]
+    assert not Zone.objects.filter(name="timers.example").exists()
+    zone = client_a.post("/api/zones/", {"name": "timers.example"}, format="json").data
+    update = client_a.patch(f"/api/zones/{zone['id']}/", {field: value}, format="json")
+    assert update.status_code == 400 and list(update.data["fields"]) == [field]
+
+
+def test_zone_timers_are_checked_by_the_service_too(account_a: Account, dns_servers: tuple[Server, Server]) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        zone_create(account=account_a, name="timers.example", ttl=10, actor=None)
+    assert refused.value.fields == {"ttl": ["Must be a whole number of seconds from 60 to 604800."]}
+    with pytest.raises(ValidationFailed):
+        zone_create(account=account_a, name="timers.example", serial=1, actor=None)  # type: ignore[arg-type]
+    zone, _ = zone_create(account=account_a, name="timers.example", soa_retry=120, actor=None)
+    assert (zone.soa_retry, zone.ttl) == (120, 3600)
+
+
+def test_zone_writes_answer_with_the_record_count(client_a: APIClient, dns_servers: tuple[Server, Server]) -> None:
+    created = client_a.post("/api/zones/", {"name": "count.example"}, format="json").data
+    assert created["record_count"] == 2  # the two NS records
+    patched = client_a.patch(f"/api/zones/{created['id']}/", {"ttl": 600}, format="json")
+    assert patched.status_code == 200 and patched.data["record_count"] == 2
+    put = client_a.put(f"/api/zones/{created['id']}/", {"name": "count.example", "ttl": 900}, format="json")
+    assert put.status_code == 200 and put.data["record_count"] == 2 and put.data["ttl"] == 900

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
+from drf_spectacular.generators import SchemaGenerator
 
 from panel.accounts.models import Account, User
 from panel.dns.services import zone_create
@@ -56,3 +59,60 @@ def test_staff_admin_lists_accounts(client: Client, staff: User, account_a: Acco
     assert "alice" in client.get("/admin/accounts/account/").content.decode()
     assert client.get(f"/admin/accounts/account/{account_a.pk}/change/").status_code == 200
     assert client.get("/admin/core/objectchange/").status_code == 200
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker: Any) -> dict[str, Any]:
+    with django_db_blocker.unblock():
+        generator = SchemaGenerator()
+        return generator.get_schema(request=None, public=True)  # type: ignore[no-any-return]
+
+
+def _resolve(schema: dict[str, Any], ref: str) -> dict[str, Any]:
+    return schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]  # type: ignore[no-any-return]
+
+
+def test_every_operation_documents_its_errors_with_the_error_shape(schema: dict[str, Any]) -> None:
+    error = schema["components"]["schemas"]["Error"]
+    assert set(error["required"]) == {"detail", "code", "fields"}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            errors = {code for code in responses if code >= "400"}
+            assert "406" in errors, (method, path)
+            if operation.get("security") != [{}]:
+                assert {"401", "403"} <= errors, (method, path)
+            if "{" in path:
+                assert "404" in errors, (method, path)
+            if "requestBody" in operation:
+                assert {"400", "413", "415"} <= errors, (method, path)
+            for code in errors:
+                assert responses[code]["content"]["application/json"]["schema"] == {
+                    "$ref": "#/components/schemas/Error"
+                }, (method, path, code)
+    assert "429" in schema["paths"]["/api/auth/token/"]["post"]["responses"]
+    assert "401" not in schema["paths"]["/api/auth/token/"]["post"]["responses"]
+
+
+def test_schema_says_what_is_null(schema: dict[str, Any]) -> None:
+    components = schema["components"]["schemas"]
+    assert components["Invoice"]["properties"]["amends"]["nullable"] is True
+    assert components["Server"]["properties"]["host_key_confirmed_by"]["nullable"] is True
+    assert components["Me"]["properties"]["account"].get("nullable") is True
+    # Users may have no email: "" is not `format: email`, so the schema allows both.
+    assert {"type": "string", "maxLength": 0} in components["Me"]["properties"]["email"]["oneOf"]
+
+
+def test_provisioned_writes_document_the_change_set_and_202_deletes(schema: dict[str, Any]) -> None:
+    zone = schema["paths"]["/api/zones/{id}/"]
+    assert "204" not in zone["delete"]["responses"]
+    accepted = _resolve(schema, zone["delete"]["responses"]["202"]["content"]["application/json"]["schema"]["$ref"])
+    assert set(accepted["required"]) == {"change_set", "apply_state", "pending_delete"}
+    for method in ("put", "patch"):
+        written = zone[method]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        assert {"record_count", "change_set"} <= set(_resolve(schema, written)["required"])
+    created = schema["paths"]["/api/zones/"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
+    assert "change_set" in _resolve(schema, created["$ref"])["properties"]
+    password = schema["paths"]["/api/mail/mailboxes/{id}/set-password/"]["post"]["responses"]["202"]
+    assert "change_set" in _resolve(schema, password["content"]["application/json"]["schema"]["$ref"])["properties"]
+    assert "200" in schema["paths"]["/api/accounts/{id}/"]["delete"]["responses"]

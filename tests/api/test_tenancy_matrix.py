@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db.models import Model
+from django.urls import URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
 from billing.models import Invoice, PaymentSource, Transaction
@@ -343,3 +346,50 @@ def test_customer_filtering_by_another_account_finds_nothing(world: World) -> No
     assert response.status_code == 200
     assert response.data["count"] == 0
     assert response.data["results"] == []
+
+
+def _related_filters(staff: User) -> list[tuple[str, str, type[Model]]]:
+    """(list URL, filter, related model) for every filter of every list endpoint that names a related object."""
+    found = []
+    for pattern in get_resolver().url_patterns:
+        if not isinstance(pattern, URLResolver) or str(pattern.pattern) != "api/":
+            continue
+        for route in pattern.url_patterns:
+            view = getattr(route.callback, "cls", None)
+            actions = getattr(route.callback, "actions", {})
+            if view is None or actions.get("get") != "list" or "(?P<format>" in str(route.pattern):
+                continue
+            instance = view(request=SimpleNamespace(user=staff, query_params={}), action="list")
+            model = instance.get_queryset().model
+            for name in getattr(view, "filterset_fields", []):
+                field = model._meta.get_field(name)
+                if field.is_relation:
+                    found.append((reverse(route.name), name, field.related_model))
+    return found
+
+
+def test_related_filters_are_listed(staff: User) -> None:
+    names = {(path, name) for path, name, _ in _related_filters(staff)}
+    assert {("/api/zones/", "account"), ("/api/records/", "zone"), ("/api/changesets/", "server")} <= names
+    assert {("/api/mail/addresses/", "domain"), ("/api/transactions/", "invoice"), ("/api/orders/", "service")} <= names
+
+
+@pytest.mark.parametrize("actor", ["customer_a", "staff"])
+def test_related_filters_answer_unknown_and_foreign_ids_alike(world: World, actor: str) -> None:
+    """An id that names nothing the caller can see answers an empty page, exactly like an id that names nothing,
+    so filters do not tell a customer which ids exist. Checked for every related filter of every list."""
+    client = world.clients[actor]
+    for path, name, related in _related_filters(User.objects.get(username="staff")):
+        all_rows = client.get(f"{path}?page_size=500")
+        if all_rows.status_code == 403:
+            continue  # a staff-only list: the customer learns nothing from it at all
+        unknown = client.get(f"{path}?{name}=987654321")
+        assert (path, name, unknown.status_code) == (path, name, 200)
+        assert unknown.data["count"] == 0
+        visible = {row["id"] for row in all_rows.data["results"]}
+        for pk in related._default_manager.values_list("pk", flat=True):
+            filtered = client.get(f"{path}?{name}={pk}&page_size=500")
+            assert (path, name, pk, filtered.status_code) == (path, name, pk, 200)
+            assert {row["id"] for row in filtered.data["results"]} <= visible
+    assert client.get("/api/zones/?account=0").status_code == 400  # not an id at all: a 400 naming the filter
+    assert client.get("/api/zones/?account=abc").data["fields"] == {"account": ["Enter a whole number."]}

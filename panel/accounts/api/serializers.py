@@ -9,7 +9,9 @@ from rest_framework import serializers
 from panel.accounts.choices import ContactUsage
 from panel.accounts.models import Account, ApiToken, Contact, User
 from panel.accounts.selectors import account_list
+from panel.core.api.fields import BlankableEmailField, PrimaryKeyRelatedField
 from panel.core.models import is_staff_user
+from panel.core.validators import validate_single_line
 
 CONTACT_FIELDS = ["name", "email", "phone", "address", "city", "postal_code", "country", "usages"]
 
@@ -32,7 +34,7 @@ class AccountOwnedSerializer(serializers.ModelSerializer):  # type: ignore[type-
     by default; staff must say which account. An object never moves to another account.
     """
 
-    account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.none(), required=False)
+    account = PrimaryKeyRelatedField(queryset=Account.objects.none(), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -102,6 +104,11 @@ class AccountStateSerializer(AccountSerializer):
         return [change_set.pk for change_set in self.context.get("change_sets", ())]
 
 
+class AccountSoftDeletedSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    status = serializers.ChoiceField(choices=["soft_deleted"])
+    reasons = serializers.ListField(child=serializers.CharField(), help_text="Why the account had to be kept.")
+
+
 class AccountSummarySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     class Meta:
         model = Account
@@ -109,8 +116,9 @@ class AccountSummarySerializer(serializers.ModelSerializer):  # type: ignore[typ
 
 
 class MeSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    email = BlankableEmailField(read_only=True)
     role = serializers.CharField(read_only=True)
-    account = AccountSummarySerializer(read_only=True)
+    account = AccountSummarySerializer(read_only=True, allow_null=True, help_text="Null for staff.")
 
     class Meta:
         model = User
@@ -119,6 +127,7 @@ class MeSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 
 class AccountUserSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    email = BlankableEmailField(required=False, max_length=254)
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
 
     class Meta:
@@ -143,4 +152,4 @@ class NewApiTokenSerializer(ApiTokenSerializer):
 class ObtainTokenSerializer(serializers.Serializer):  # type: ignore[type-arg]
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
-    name = serializers.CharField(max_length=100, default="api")
+    name = serializers.CharField(max_length=100, default="api", validators=[validate_single_line])

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from panel.accounts.api.serializers import (
     AccountSerializer,
+    AccountSoftDeletedSerializer,
     AccountStateSerializer,
     AccountUserSerializer,
     ApiTokenSerializer,
@@ -61,7 +62,12 @@ class AccountViewSet(ServiceModelViewSet):
         include_deleted = self.request.query_params.get("include_deleted") in {"1", "true", "yes"}
         return account_list(actor=self.request.user, include_deleted=include_deleted)
 
-    @extend_schema(responses={204: None, 200: OpenApiResponse(description="Kept as soft-deleted, with reasons")})
+    @extend_schema(
+        responses={
+            204: OpenApiResponse(description="Deleted"),
+            200: OpenApiResponse(AccountSoftDeletedSerializer, description="Kept as soft-deleted, with reasons"),
+        }
+    )
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         reasons = account_delete(account=self.get_object(), actor=request_actor(request))
         if reasons:

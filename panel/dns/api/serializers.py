@@ -8,9 +8,11 @@ from typing import Any, ClassVar
 from rest_framework import serializers
 
 from panel.accounts.api.serializers import AccountOwnedSerializer
+from panel.core.api.fields import PrimaryKeyRelatedField
 from panel.dns.choices import RecordType
 from panel.dns.models import Record, Zone
 from panel.dns.selectors import zone_list
+from panel.dns.services import SOA_BOUNDS
 
 APPLY_FIELDS = ["apply_state", "apply_error", "applied_at", "pending_delete", "suspended"]
 SUSPENDED_HELP = "The account is disabled: this object is suspended on its servers until the account is enabled."
@@ -19,7 +21,7 @@ SUSPENDED_HELP = "The account is disabled: this object is suspended on its serve
 class ZoneSerializer(AccountOwnedSerializer):
     suspended = serializers.BooleanField(read_only=True, help_text=SUSPENDED_HELP)
     primary = serializers.SlugRelatedField(slug_field="name", read_only=True)  # type: ignore[var-annotated]
-    record_count = serializers.IntegerField(read_only=True)
+    record_count = serializers.SerializerMethodField(help_text="Records not being deleted.")
 
     class Meta:
         model = Zone
@@ -42,7 +44,16 @@ class ZoneSerializer(AccountOwnedSerializer):
             "updated_at",
         ]
         read_only_fields: ClassVar[list[str]] = ["serial", "soa_mname", "soa_rname", *APPLY_FIELDS]
-        extra_kwargs: ClassVar[dict[str, Any]] = {"name": {"validators": []}}  # uniqueness: 409 from the service
+        extra_kwargs: ClassVar[dict[str, Any]] = {
+            "name": {"validators": []},  # uniqueness: 409 from the service
+            # The service checks these too; here they reach the schema.
+            **{field: {"min_value": low, "max_value": high} for field, (low, high) in SOA_BOUNDS.items()},
+        }
+
+    def get_record_count(self, zone: Zone) -> int:
+        # Lists annotate it (zone_list); a zone fresh from a write has no annotation and is counted here.
+        count = getattr(zone, "record_count", None)
+        return count if count is not None else zone.records.filter(pending_delete=False).count()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # An unchanged name is dropped too: the service takes no name on update.
@@ -53,7 +64,7 @@ class ZoneSerializer(AccountOwnedSerializer):
 
 class RecordSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     suspended = serializers.BooleanField(read_only=True, help_text=SUSPENDED_HELP)
-    zone = serializers.PrimaryKeyRelatedField(queryset=Zone.objects.none())
+    zone = PrimaryKeyRelatedField(queryset=Zone.objects.none())
     type = serializers.ChoiceField(choices=RecordType.choices)
     name = serializers.CharField(max_length=253, default="@", allow_blank=True, trim_whitespace=False)
     value = serializers.CharField(max_length=4000, trim_whitespace=False)

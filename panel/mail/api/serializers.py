@@ -7,6 +7,8 @@ from typing import Any, ClassVar
 from rest_framework import serializers
 
 from panel.accounts.api.serializers import AccountOwnedSerializer
+from panel.core.api.fields import BoundedDateField, PrimaryKeyRelatedField
+from panel.mail import validators as mail_validators
 from panel.mail.choices import SpamPreset
 from panel.mail.models import Address, Autoresponse, Mailbox, MailDomain
 from panel.mail.selectors import mail_domain_list, mailbox_list
@@ -44,7 +46,9 @@ class MailboxSerializer(AccountOwnedSerializer):
     )
     server = serializers.SlugRelatedField(slug_field="name", read_only=True)  # type: ignore[var-annotated]
     spam = serializers.ChoiceField(choices=SpamPreset.choices, required=False)
-    sieve_custom = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    sieve_custom = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=mail_validators.SIEVE_MAX_BYTES
+    )
 
     class Meta:
         model = Mailbox
@@ -80,8 +84,8 @@ class PasswordSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 class AddressSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     suspended = serializers.BooleanField(read_only=True, help_text=SUSPENDED_HELP)
-    domain = serializers.PrimaryKeyRelatedField(queryset=MailDomain.objects.none())
-    mailboxes = serializers.PrimaryKeyRelatedField(many=True, queryset=Mailbox.objects.none(), required=False)
+    domain = PrimaryKeyRelatedField(queryset=MailDomain.objects.none())
+    mailboxes = PrimaryKeyRelatedField(many=True, queryset=Mailbox.objects.none(), required=False)
     forwards = serializers.ListField(
         child=serializers.CharField(max_length=254, trim_whitespace=False), required=False, max_length=50
     )
@@ -116,7 +120,9 @@ class AddressSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 class AutoresponseSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     suspended = serializers.BooleanField(read_only=True, help_text=SUSPENDED_HELP)
-    mailbox = serializers.PrimaryKeyRelatedField(queryset=Mailbox.objects.none())
+    mailbox = PrimaryKeyRelatedField(queryset=Mailbox.objects.none())
+    start = BoundedDateField(required=False, allow_null=True)
+    end = BoundedDateField(required=False, allow_null=True)
 
     class Meta:
         model = Autoresponse
@@ -133,6 +139,11 @@ class AutoresponseSerializer(serializers.ModelSerializer):  # type: ignore[type-
             "updated_at",
         ]
         validators: ClassVar[list[Any]] = []
+        # autoresponse_set checks these (the body in bytes, so at most as many characters); here they reach the schema.
+        extra_kwargs: ClassVar[dict[str, Any]] = {
+            "body": {"max_length": 8000},
+            "days": {"min_value": 1, "max_value": 60},
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -22,7 +22,7 @@ from panel.mail.api.serializers import (
 )
 from panel.mail.models import Autoresponse
 from panel.mail.selectors import address_list, autoresponse_list, mail_domain_list, mailbox_list
-from panel.provisioning.api.viewsets import ProvisionedViewSet
+from panel.provisioning.api.viewsets import ChangeSetRefSerializer, ProvisionedViewSet
 
 
 class MailDomainViewSet(ProvisionedViewSet):
@@ -50,7 +50,7 @@ class MailboxViewSet(ProvisionedViewSet):
     filterset_fields: ClassVar[list[str]] = ["account", "is_active", "apply_state"]
     search_fields: ClassVar[list[str]] = ["name"]
 
-    @extend_schema(request=PasswordSerializer, responses={202: None})
+    @extend_schema(request=PasswordSerializer, responses={202: ChangeSetRefSerializer})
     @action(detail=True, methods=["post"], url_path="set-password", serializer_class=PasswordSerializer)
     def set_password(self, request: Request, pk: str | None = None) -> Response:
         serializer = PasswordSerializer(data=request.data)
@@ -94,6 +94,7 @@ class AutoresponseViewSet(ProvisionedViewSet):
         }
         serializer.instance, self._change_set = services.autoresponse_set(actor=request_actor(self.request), **data)
 
+    @extend_schema(responses={202: ChangeSetRefSerializer})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         reply: Autoresponse = self.get_object()
         change_set = services.autoresponse_delete(mailbox=reply.mailbox, actor=request_actor(request))

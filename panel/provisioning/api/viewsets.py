@@ -5,13 +5,51 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Model
-from rest_framework import status
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from panel.core.api.schema import AutoSchema
 from panel.core.api.viewsets import ServiceModelViewSet, request_actor
 from panel.provisioning.models import ChangeSet
+
+_CHANGE_SET_HELP = "The change set to poll at /api/changesets/{id}/ until it is applied or failed."
+
+
+class ChangeSetRefSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    change_set = serializers.IntegerField(help_text=_CHANGE_SET_HELP)
+
+
+class DeletionAcceptedSerializer(ChangeSetRefSerializer):
+    """A delete is accepted, not done: the object stays, pending_delete, until every server dropped it."""
+
+    apply_state = serializers.CharField(help_text="Always `pending`.")
+    pending_delete = serializers.BooleanField(help_text="Always true.")
+
+
+_WRITTEN: dict[type[Any], type[Any]] = {}
+
+
+def with_change_set(serializer_class: type[Any]) -> type[Any]:
+    """The serializer plus the `change_set` every write answers with (for the schema; the view adds the value)."""
+    if serializer_class not in _WRITTEN:
+        name = serializer_class.__name__.removesuffix("Serializer")
+        meta = type("Meta", (serializer_class.Meta,), {"fields": [*serializer_class.Meta.fields, "change_set"]})
+        field = serializers.IntegerField(read_only=True, help_text=_CHANGE_SET_HELP)
+        _WRITTEN[serializer_class] = type(
+            f"{name}WrittenSerializer", (serializer_class,), {"Meta": meta, "change_set": field}
+        )
+    return _WRITTEN[serializer_class]
+
+
+class ProvisionedAutoSchema(AutoSchema):
+    def get_response_serializers(self) -> Any:
+        serializer = super().get_response_serializers()
+        if getattr(self.view, "action", None) in {"create", "update", "partial_update"} and serializer is not None:
+            return with_change_set(type(serializer))
+        return serializer
 
 
 class ProvisionedViewSet(ServiceModelViewSet):
@@ -20,6 +58,7 @@ class ProvisionedViewSet(ServiceModelViewSet):
     `apply_state` until `applied` or `failed`. A delete answers 202: the object goes once servers dropped it."""
 
     _change_set: ChangeSet | None = None
+    schema = ProvisionedAutoSchema()
 
     def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         assert self.create_service is not None
@@ -46,6 +85,7 @@ class ProvisionedViewSet(ServiceModelViewSet):
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._with_change_set(super().update(request, *args, **kwargs))
 
+    @extend_schema(responses={202: DeletionAcceptedSerializer})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         assert self.delete_service is not None
         instance: Model = self.get_object()

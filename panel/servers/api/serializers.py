@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from panel.accounts.models import Account
+from panel.core.api.fields import PrimaryKeyRelatedField
 from panel.servers.choices import ServerRole
 from panel.servers.hostkeys import fingerprint
 from panel.servers.models import Placement, Server
@@ -34,7 +35,9 @@ class ServerSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         "server; afterwards it changes only through rescan-host-key.",
     )
     host_key_fingerprint = serializers.SerializerMethodField()
-    host_key_confirmed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)  # type: ignore[var-annotated]
+    host_key_confirmed_by = serializers.SlugRelatedField(  # type: ignore[var-annotated]
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Server
@@ -89,8 +92,8 @@ class RescanResultSerializer(ServerSerializer):
 
 
 class PlacementSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
-    server = serializers.PrimaryKeyRelatedField(queryset=Server.objects.all())
-    account = serializers.PrimaryKeyRelatedField(
+    server = PrimaryKeyRelatedField(queryset=Server.objects.all())
+    account = PrimaryKeyRelatedField(
         queryset=Account.objects.filter(deleted_at__isnull=True),
         required=False,
         allow_null=True,
