@@ -21,8 +21,9 @@ from panel.provisioning.choices import RunKind
 from panel.provisioning.models import ChangeSet
 from panel.provisioning.services import request
 from panel.provisioning.tasks import reap_and_kick
-from panel.servers.models import Placement, Server
+from panel.servers.models import Server
 from tests import hosts
+from tests.provisioning.servers import registered
 
 pytestmark = pytest.mark.django_db
 NAME = "baton-pytest-dns-runs"
@@ -38,18 +39,7 @@ def testhost() -> Iterator[hosts.TestHost]:
 
 @pytest.fixture
 def primary(testhost: hosts.TestHost, settings: object) -> Server:
-    settings.BATON_SSH_KEY = testhost.ssh_key  # type: ignore[attr-defined]
-    settings.BATON_LEASE_SECONDS = 600  # type: ignore[attr-defined]  # no heartbeat thread inside a test transaction
-    server = Server.objects.create(
-        name=NAME,
-        address="127.0.0.1",
-        ssh_port=testhost.ssh_port,
-        roles=["dns-primary"],
-        host_key=testhost.host_key,
-        host_key_confirmed_at=timezone.now(),
-    )
-    Placement.objects.create(role="dns-primary", server=server)
-    return server
+    return registered(testhost, settings, "dns-primary")
 
 
 def ask(host: hosts.TestHost, name: str, rdtype: str) -> tuple[int, list[str]]:

@@ -13,7 +13,6 @@ import dns.message
 import dns.query
 import dns.rcode
 import pytest
-from django.utils import timezone
 
 from panel.accounts.models import Account, User
 from panel.dns.models import Zone
@@ -23,8 +22,9 @@ from panel.mail.models import Address, Mailbox
 from panel.provisioning import engine
 from panel.provisioning.choices import RunKind
 from panel.provisioning.services import request
-from panel.servers.models import Placement, Server
+from panel.servers.models import Server
 from tests import hosts
+from tests.provisioning.servers import registered
 
 pytestmark = pytest.mark.django_db
 NAME = "baton-pytest-isolation"
@@ -44,19 +44,7 @@ def testhost() -> Iterator[hosts.TestHost]:
 
 @pytest.fixture
 def server(testhost: hosts.TestHost, settings: object) -> Server:
-    settings.BATON_SSH_KEY = testhost.ssh_key  # type: ignore[attr-defined]
-    settings.BATON_LEASE_SECONDS = 600  # type: ignore[attr-defined]  # no heartbeat thread inside a test transaction
-    server = Server.objects.create(
-        name=NAME,
-        address="127.0.0.1",
-        ssh_port=testhost.ssh_port,
-        roles=["mail", "dns-primary"],
-        host_key=testhost.host_key,
-        host_key_confirmed_at=timezone.now(),
-    )
-    Placement.objects.create(role="mail", server=server)
-    Placement.objects.create(role="dns-primary", server=server)
-    return server
+    return registered(testhost, settings, "mail", "dns-primary")
 
 
 def run(server: Server, service: str) -> None:
