@@ -150,3 +150,13 @@ def test_a_crash_in_an_api_view_is_500_json(client_a: APIClient, monkeypatch: py
     client_a.raise_request_exception = False
     body = assert_error(client_a.get("/api/me/"), 500, "server_error")
     assert "boom" not in body["detail"]
+
+
+def test_depth_is_counted_whatever_the_charset(anon_client: APIClient) -> None:
+    anon_client.raise_request_exception = False
+    deep = nested(950).encode("utf-16")
+    response = anon_client.post("/api/auth/token/", deep, content_type="application/json; charset=utf-16")
+    assert_error(response, 400, "too_deep")
+    shallow = json.dumps({"username": "x", "password": '"[[[[\\"', "name": ["["] * 3}).encode("utf-16")
+    response = anon_client.post("/api/auth/token/", shallow, content_type="application/json; charset=utf-16")
+    assert_error(response, 400, "invalid")

@@ -41,13 +41,16 @@ class DepthLimitedJSONParser(JSONParser):
         self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
     ) -> Any:
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
-        raw = stream.read()
-        if json_depth(raw) > MAX_JSON_DEPTH:
+        try:
+            text = stream.read().decode(encoding)
+        except ValueError as error:  # UnicodeDecodeError
+            raise exceptions.ParseError(f"JSON parse error - {error}") from error
+        # The scan reads bytes: UTF-8 keeps brackets, quotes and backslashes one byte each, whatever was sent.
+        if json_depth(text.encode("utf-8", "surrogatepass")) > MAX_JSON_DEPTH:
             raise exceptions.ParseError(
                 f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.", code="too_deep"
             )
         try:
-            text = raw.decode(encoding)
             return json.loads(text, parse_constant=json.strict_constant if self.strict else None)
-        except ValueError as error:  # UnicodeDecodeError and JSONDecodeError alike
+        except ValueError as error:  # JSONDecodeError
             raise exceptions.ParseError(f"JSON parse error - {error}") from error

@@ -48,7 +48,7 @@ class ProvisionedAutoSchema(AutoSchema):
     def get_response_serializers(self) -> Any:
         serializer = super().get_response_serializers()
         if getattr(self.view, "action", None) in {"create", "update", "partial_update"} and serializer is not None:
-            return with_change_set(type(serializer))
+            return with_change_set(serializer if isinstance(serializer, type) else type(serializer))
         return serializer
 
 
