@@ -52,8 +52,8 @@ def test_zone_and_records_through_the_api_answer_on_primary_and_secondary(
     zone = customer.ok("POST", "/api/zones/", {"name": "e2e.example"})
     for record in [
         {"name": "www", "type": "A", "value": "192.0.2.80"},
+        {"name": "mail", "type": "A", "value": "192.0.2.25"},  # the MX's in-zone target needs its address first
         {"name": "@", "type": "MX", "value": "10 mail"},
-        {"name": "mail", "type": "A", "value": "192.0.2.25"},
         {"name": "sel._domainkey", "type": "TXT", "value": LONG_TXT},
         {"name": "_sip._tcp", "type": "SRV", "value": "10 60 5060 www"},
         {"name": "@", "type": "CAA", "value": '0 issue "letsencrypt.org"'},
