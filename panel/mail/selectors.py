@@ -27,4 +27,4 @@ def address_list(*, actor: User | AnonymousUser) -> QuerySet[Address]:
 
 
 def autoresponse_list(*, actor: User | AnonymousUser) -> QuerySet[Autoresponse]:
-    return Autoresponse.objects.visible_to(actor).select_related("mailbox__account")
+    return Autoresponse.objects.visible_to(actor).select_related("mailbox__account").order_by("mailbox__name", "pk")

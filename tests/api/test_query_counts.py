@@ -1,0 +1,79 @@
+"""Pinned query counts of every list endpoint (NetBox-style): a page of 1, of 5 and of 12 objects costs the
+same queries, and that number is written down here, so an N+1 (a serializer field or a property reading a
+relation per row) or an extra lookup fails this test instead of showing up at 10,000 objects.
+
+Counts are of a steady-state request with an API token (its use was recorded by the request before), and
+include the token lookup. A list of change sets of a customer, say: the token, the count, the page, and the
+customer's items of those change sets (prefetched).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from panel.accounts.models import Account, User
+from panel.servers.models import Server
+from tests.factories.bulk import fill_customer, fill_history
+
+pytestmark = pytest.mark.django_db
+OBJECTS = 12
+PAGE_SIZES = (1, 5, OBJECTS)
+
+CUSTOMER = {
+    "/api/contacts/": 3,
+    "/api/tokens/": 3,
+    "/api/zones/": 3,
+    "/api/records/": 3,
+    "/api/mail/domains/": 3,
+    "/api/mail/mailboxes/": 3,
+    "/api/mail/addresses/": 4,
+    "/api/mail/autoresponses/": 3,
+    "/api/changesets/": 4,
+    "/api/orders/": 3,
+    "/api/invoices/": 5,
+    "/api/payment-sources/": 3,
+}
+STAFF = {
+    **CUSTOMER,
+    "/api/changesets/": 5,
+    "/api/runs/": 3,
+    "/api/accounts/": 4,
+    "/api/transactions/": 3,
+    "/api/servers/": 3,
+    "/api/placements/": 3,
+}
+
+
+@pytest.fixture
+def filled(
+    account_a: Account, customer_a: User, staff: User, dns_servers: tuple[Server, Server], mail_server: Server
+) -> None:
+    fill_customer(account_a, customer_a, count=OBJECTS, dns_server=dns_servers[0], mail_server=mail_server)
+    fill_customer(account_a, staff, count=OBJECTS, dns_server=dns_servers[0], mail_server=mail_server, prefix="staff")
+    fill_history(server=dns_servers[0], count=OBJECTS * 2, account=account_a, every=2)
+
+
+def _queries(client: APIClient, path: str, page_size: int) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"{path}?page_size={page_size}")
+    assert response.status_code == 200, response.data
+    assert len(response.data["results"]) == min(page_size, response.data["count"])
+    return len(captured)
+
+
+def _counts(client: APIClient, path: str) -> list[int]:
+    client.get(path)  # records the token's use: a write the following requests skip
+    return [_queries(client, path, size) for size in PAGE_SIZES]
+
+
+@pytest.mark.parametrize(("path", "expected"), CUSTOMER.items())
+def test_customer_list_queries_are_pinned(filled: None, client_a: APIClient, path: str, expected: int) -> None:
+    assert _counts(client_a, path) == [expected] * len(PAGE_SIZES)
+
+
+@pytest.mark.parametrize(("path", "expected"), STAFF.items())
+def test_staff_list_queries_are_pinned(filled: None, staff_client: APIClient, path: str, expected: int) -> None:
+    assert _counts(staff_client, path) == [expected] * len(PAGE_SIZES)
