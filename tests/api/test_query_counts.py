@@ -77,3 +77,18 @@ def test_customer_list_queries_are_pinned(filled: None, client_a: APIClient, pat
 @pytest.mark.parametrize(("path", "expected"), STAFF.items())
 def test_staff_list_queries_are_pinned(filled: None, staff_client: APIClient, path: str, expected: int) -> None:
     assert _counts(staff_client, path) == [expected] * len(PAGE_SIZES)
+
+
+def test_zone_record_count_counts_live_records_of_the_page(filled: None, client_a: APIClient) -> None:
+    from panel.dns.models import Record, Zone
+
+    zone = Zone.objects.filter(account__handle="alice").order_by("name").first()
+    assert zone is not None
+    Record.objects.create(zone=zone, name="gone", type="A", value="192.0.2.9", pending_delete=True)
+    Record.objects.create(zone=zone, name="mail", type="A", value="192.0.2.8")
+    empty = Zone.objects.filter(account__handle="alice").order_by("name").last()
+    assert empty is not None
+    empty.records.all().delete()
+    counts = {row["name"]: row["record_count"] for row in client_a.get("/api/zones/?page_size=500").data["results"]}
+    assert counts[zone.name] == 2 and counts[empty.name] == 0
+    assert sum(counts.values()) == OBJECTS * 2 + 1 - 1
