@@ -92,3 +92,19 @@ def test_zone_record_count_counts_live_records_of_the_page(filled: None, client_
     counts = {row["name"]: row["record_count"] for row in client_a.get("/api/zones/?page_size=500").data["results"]}
     assert counts[zone.name] == 2 and counts[empty.name] == 0
     assert sum(counts.values()) == OBJECTS * 2 + 1 - 1
+
+
+def test_a_deep_page_is_the_same_rows_in_the_same_order(
+    staff_client: APIClient, dns_servers: tuple[Server, Server], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past DEEP_OFFSET a page reads its ids first, then their rows: the same page as a plain OFFSET."""
+    from panel.core.api import pagination
+
+    fill_history(server=dns_servers[0], count=30)
+    shallow = [staff_client.get(f"/api/runs/?page_size=7&page={page}").data for page in (3, 5)]
+    monkeypatch.setattr(pagination, "DEEP_OFFSET", 1)
+    deep = [staff_client.get(f"/api/runs/?page_size=7&page={page}").data for page in (3, 5)]
+    assert deep == shallow and [len(page["results"]) for page in deep] == [7, 2]
+    with CaptureQueriesContext(connection) as captured:
+        staff_client.get("/api/runs/?page_size=7&page=3")
+    assert len(captured) == STAFF["/api/runs/"] + 1
