@@ -29,7 +29,7 @@ class DeferredJoinPaginator(Paginator):  # type: ignore[type-arg]
             top = self.count
         ids = list(queryset.values_list("pk", flat=True)[bottom:top])
         rows = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()}
-        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+        return Page([rows[pk] for pk in ids if pk in rows], number, self)
 
 
 class StandardPagination(PageNumberPagination):
