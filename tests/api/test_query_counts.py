@@ -108,3 +108,33 @@ def test_a_deep_page_is_the_same_rows_in_the_same_order(
     with CaptureQueriesContext(connection) as captured:
         staff_client.get("/api/runs/?page_size=7&page=3")
     assert len(captured) == STAFF["/api/runs/"] + 1
+
+
+def test_a_deep_page_of_a_customer_holds_only_its_own_rows(
+    filled: None,
+    client_a: APIClient,
+    account_b: Account,
+    customer_b: User,
+    dns_servers: tuple[Server, Server],
+    mail_server: Server,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The deferred join fetches the page's rows by id alone: the ids must come through the tenant's filter."""
+    from panel.core.api import pagination
+
+    fill_customer(
+        account_b, customer_b, count=OBJECTS, dns_server=dns_servers[0], mail_server=mail_server, prefix="bob"
+    )
+
+    def pages(path: str) -> list[list[int]]:
+        return [[row["id"] for row in client_a.get(f"{path}?page_size=5&page={n}").data["results"]] for n in (2, 3)]
+
+    for path in ("/api/zones/", "/api/records/", "/api/mail/addresses/", "/api/changesets/"):
+        shallow = pages(path)
+        monkeypatch.setattr(pagination, "DEEP_OFFSET", 1)
+        assert pages(path) == shallow and all(shallow), path
+        monkeypatch.setattr(pagination, "DEEP_OFFSET", 2000)
+    own = {row["id"] for row in client_a.get("/api/zones/?page_size=500").data["results"]}
+    monkeypatch.setattr(pagination, "DEEP_OFFSET", 1)
+    seen = {row["id"] for n in range(1, 6) for row in client_a.get(f"/api/zones/?page_size=5&page={n}").data["results"]}
+    assert seen == own and len(own) == OBJECTS * 2
