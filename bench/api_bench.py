@@ -10,10 +10,11 @@ For each endpoint: p50 and p95 over --samples requests of the first page at the 
 first page at the largest page size (500), and of a page deep in the list (90% of the way down, default size).
 Goal: p95 <= 50 ms per page. The query counts are pinned by tests/api/test_query_counts.py.
 
-    .venv/bin/python bench/api_bench.py [--objects 10000] [--history 100000] [--samples 20] [--postgres]
+    .venv/bin/python bench/api_bench.py [--objects 10000] [--history 100000] [--samples 20] [--postgres] [--runserver]
 
 --postgres runs on a scratch database of the local PostgreSQL (scripts/postgres), dropped afterwards; by default
-the panel runs on SQLite like the other benchmarks.
+the panel runs on SQLite like the other benchmarks. The panel is served by one single-threaded WSGI process that
+keeps its database connection (--runserver: Django's development server, a new thread and connection per request).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -70,6 +72,19 @@ CUSTOMER = [
     "/api/payment-sources/",
 ]
 STAFF = ["/api/runs/", "/api/changesets/"]
+# One process serving one request at a time on one thread, so its database connection lives on between requests
+# (CONN_MAX_AGE), as under a production WSGI server. runserver starts a thread, hence a new connection, per
+# request: cheap on SQLite, but a PostgreSQL connection costs more than most pages (--runserver to compare).
+SERVE = """
+import django, sys
+django.setup()
+from django.core.wsgi import get_wsgi_application
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+class Quiet(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+make_server("127.0.0.1", int(sys.argv[1]), get_wsgi_application(), handler_class=Quiet).serve_forever()
+"""
 
 
 def timed_get(base: str, key: str, path: str) -> tuple[float, bytes]:
@@ -112,6 +127,24 @@ def scratch_postgres() -> Iterator[str]:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def serve(panel: Panel) -> None:
+    log = open(panel.tmp / "servers.log", "wb")  # noqa: SIM115 - lives as long as the process
+    panel.processes.append(
+        subprocess.Popen(
+            [sys.executable, "-c", SERVE, str(panel.port)], cwd=REPO, env=panel.env, stdout=log, stderr=log
+        )
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{panel.base}/api/schema/", timeout=5).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
 def run(args: argparse.Namespace, database_url: str | None) -> int:
     failures = 0
     with Panel(None, [], [], database_url=database_url) as panel:
@@ -122,7 +155,10 @@ def run(args: argparse.Namespace, database_url: str | None) -> int:
             f"in {values['FILLED']} s ({'PostgreSQL' if database_url else 'SQLite'})",
             flush=True,
         )
-        panel.start_processes(worker=False)
+        if args.runserver:
+            panel.start_processes(worker=False)
+        else:
+            serve(panel)
         print(
             f"{'who':8} {'endpoint':26} {'rows':>7}  {'page 1 (50)':>17}  {'page_size=500':>17}  {'deep page (50)':>17}"
         )
@@ -148,6 +184,9 @@ def main() -> int:
     parser.add_argument("--history", type=int, default=100000)
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--postgres", action="store_true", help="run on a scratch PostgreSQL database")
+    parser.add_argument(
+        "--runserver", action="store_true", help="serve with manage.py runserver (a thread per request)"
+    )
     args = parser.parse_args()
     if args.postgres:
         with scratch_postgres() as url:
