@@ -127,6 +127,10 @@ class ChangeSetItem(models.Model):
                 fields=["change_set", "content_type", "object_id"], name="provisioning_item_once_per_changeset"
             ),
         ]
+        # A customer's change sets and their items on a page: both looked up by account, then change set
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["account_ref", "change_set"], name="provisioning_item_account_idx")
+        ]
 
     def __str__(self) -> str:
         return self.object_repr
