@@ -44,11 +44,14 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 class Panel:
-    """A panel on a temporary SQLite database with one test server of the given roles."""
+    """A panel on a temporary SQLite database (or `database_url`) with one test server of the given roles, or
+    none when `server_name` is None (for benchmarks of the API alone)."""
 
-    def __init__(self, server_name: str, roles: list[str], ports: list[int]) -> None:
+    def __init__(
+        self, server_name: str | None, roles: list[str], ports: list[int], database_url: str | None = None
+    ) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="baton-bench-"))
-        self.host = hosts.start(server_name, ports=ports)
+        self.host = hosts.start(server_name, ports=ports) if server_name is not None else None
         self.roles = roles
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -56,23 +59,26 @@ class Panel:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "panel.settings.dev",
             "BATON_VAR_DIR": str(self.tmp),
-            "DATABASE_URL": f"sqlite:///{self.tmp}/bench.sqlite3",
+            "DATABASE_URL": database_url or f"sqlite:///{self.tmp}/bench.sqlite3",
             "HUEY_SQLITE": str(self.tmp / "huey.db"),
-            "BATON_SSH_KEY": self.host.ssh_key,
             "LOG_LEVEL": "WARNING",
         }
+        if self.host is not None:
+            self.env["BATON_SSH_KEY"] = self.host.ssh_key
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def __enter__(self) -> Panel:
         self.manage("migrate", "-v0")
-        self.shell(REGISTER_SERVER.format(host=json.dumps(self.host.__dict__), roles=json.dumps(self.roles)))
+        if self.host is not None:
+            self.shell(REGISTER_SERVER.format(host=json.dumps(self.host.__dict__), roles=json.dumps(self.roles)))
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         if error is not None and (self.tmp / "servers.log").exists():
             print("".join((self.tmp / "servers.log").read_text().splitlines(keepends=True)[-40:]), file=sys.stderr)
         self.stop_processes()
-        hosts.stop(self.host.name)
+        if self.host is not None:
+            hosts.stop(self.host.name)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def manage(self, *args: str) -> str:
@@ -87,9 +93,12 @@ class Panel:
     def shell(self, code: str) -> str:
         return self.manage("shell", "-c", code)
 
-    def start_processes(self) -> None:
+    def start_processes(self, worker: bool = True) -> None:
         log = open(self.tmp / "servers.log", "wb")  # noqa: SIM115 - lives as long as the processes
-        for command in (["runserver", "--noreload", f"127.0.0.1:{self.port}"], ["run_huey", "--workers", "2"]):
+        commands = [["runserver", "--noreload", f"127.0.0.1:{self.port}"]]
+        if worker:
+            commands.append(["run_huey", "--workers", "2"])
+        for command in commands:
             self.processes.append(
                 subprocess.Popen(
                     [sys.executable, "manage.py", *command],

@@ -50,6 +50,10 @@ class Invoice(TimeStampedModel):
 
     class Meta:
         ordering: ClassVar[list[str]] = ["-created_at", "-pk"]
+        # the API lists them per tenant in this order: the index serves the page without sorting every row
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["account", "-created_at", "-id"], name="billing_invoice_list_idx")
+        ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(
                 fields=["series", "year", "number"], condition=Q(number__isnull=False), name="billing_invoice_number"
@@ -158,6 +162,10 @@ class PaymentSource(TimeStampedModel):
 
     class Meta:
         ordering: ClassVar[list[str]] = ["account", "-created_at", "-pk"]
+        # the API lists them per tenant in this order: the index serves the page without sorting every row
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["account", "-created_at", "-id"], name="billing_source_list_idx")
+        ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(
                 fields=["mandate_reference"], condition=~Q(mandate_reference=""), name="billing_mandate_reference"

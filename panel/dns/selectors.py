@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from panel.dns.models import Record, Zone
 
@@ -15,10 +16,20 @@ if TYPE_CHECKING:
 
 
 def zone_list(*, actor: User | AnonymousUser) -> QuerySet[Zone]:
+    # A correlated subquery rather than Count() over a join: it is computed for the rows of the page only, and
+    # the page's COUNT(*) leaves it out, where a GROUP BY grouped every zone of the account (or of all accounts)
+    # on every request.
+    live_records = (
+        Record.objects.filter(zone=OuterRef("pk"), pending_delete=False)
+        .order_by()
+        .values("zone")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         Zone.objects.visible_to(actor)
         .select_related("account", "primary")
-        .annotate(record_count=Count("records", filter=Q(records__pending_delete=False)))
+        .annotate(record_count=Coalesce(Subquery(live_records, output_field=IntegerField()), 0))
         .order_by("name")
     )
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
-
-from django.db.models import Prefetch
 
 from panel.mail.models import Address, Autoresponse, Mailbox, MailDomain
 from panel.provisioning import registry
@@ -17,63 +16,78 @@ from panel.servers.models import Server
 SERVICE = "mail"
 
 
-def _vacation(box: Mailbox) -> VacationData | None:
-    reply: Autoresponse | None = getattr(box, "autoresponse", None)
-    if reply is None:
-        return None
-    addresses = tuple(sorted(a.email for a in box.addresses.all() if a.local_part and not a.pending_delete))
-    return VacationData(
-        subject=reply.subject,
-        body=reply.body,
-        start=reply.start.isoformat() if reply.start else "",
-        end=reply.end.isoformat() if reply.end else "",
-        days=reply.days,
-        addresses=addresses,
+def _vacations(server: Server) -> dict[int, VacationData]:
+    """mailbox id -> its vacation reply, with the addresses it answers for (those with a local part)."""
+    answered: dict[int, list[str]] = defaultdict(list)
+    links = Address.mailboxes.through.objects.filter(mailbox__server=server, mailbox__autoresponse__isnull=False)
+    for mailbox_id, local_part, gone, domain in links.values_list(
+        "mailbox_id", "address__local_part", "address__pending_delete", "address__domain__name"
+    ):
+        if local_part and not gone:
+            answered[mailbox_id].append(f"{local_part}@{domain}")
+    replies = Autoresponse.objects.filter(mailbox__server=server).values_list(
+        "mailbox_id", "subject", "body", "start", "end", "days"
     )
+    return {
+        mailbox_id: VacationData(
+            subject=subject,
+            body=body,
+            start=start.isoformat() if start else "",
+            end=end.isoformat() if end else "",
+            days=days,
+            addresses=tuple(sorted(answered[mailbox_id])),
+        )
+        for mailbox_id, subject, body, start, end, days in replies
+    }
 
 
-def _mailbox(box: Mailbox) -> MailboxData:
-    # A mailbox of a disabled account is suspended: no login, no delivery, its mail kept.
-    return MailboxData(
-        name=box.name,
-        password_hash=box.password_hash,
-        quota_mb=box.quota_mb,
-        active=box.is_active and box.account.is_active,
-        spam=box.spam,
-        spam_score=box.spam_score,
-        sieve_custom=box.sieve_custom,
-        vacation=_vacation(box),
-        absent=box.pending_delete,
+def _mailboxes(server: Server) -> tuple[MailboxData, ...]:
+    vacations = _vacations(server)
+    rows = Mailbox.objects.filter(server=server).values_list(
+        "pk", "name", "password_hash", "quota_mb", "is_active", "account__is_active", "spam", "spam_score",
+        "sieve_custom", "pending_delete",
+    )  # fmt: skip
+    boxes = []
+    for pk, name, password_hash, quota_mb, is_active, account_active, spam, score, sieve, gone in rows:
+        # A mailbox of a disabled account is suspended: no login, no delivery, its mail kept.
+        active = is_active and account_active
+        vacation = vacations.get(pk)
+        boxes.append(MailboxData(name, password_hash, quota_mb, active, spam, score, sieve, vacation, absent=gone))
+    return tuple(boxes)
+
+
+def _addresses(server: Server) -> tuple[AddressData, ...]:
+    targets: dict[int, list[str]] = defaultdict(list)
+    links = Address.mailboxes.through.objects.filter(address__domain__server=server)
+    for address_id, name, gone, is_active, account_active in links.values_list(
+        "address_id", "mailbox__name", "mailbox__pending_delete", "mailbox__is_active", "mailbox__account__is_active"
+    ):
+        if not gone and is_active and account_active:
+            targets[address_id].append(name)
+    rows = Address.objects.filter(domain__server=server).values_list(
+        "pk", "local_part", "forwards", "pending_delete", "domain__name", "domain__pending_delete",
+        "domain__account__is_active",
+    )  # fmt: skip
+    return tuple(
+        AddressData(
+            address=f"{local_part}@{domain}" if local_part else f"@{domain}",
+            absent=gone or domain_gone,
+            suspended=not account_active,
+            mailboxes=tuple(targets[pk]),
+            forwards=tuple(forwards),
+        )
+        for pk, local_part, forwards, gone, domain, domain_gone, account_active in rows
     )
 
 
 def load(server: Server) -> MailServerData:
-    """The full mail state of one server: its domains, mailboxes and the addresses of its domains."""
-    mailboxes = (
-        Mailbox.objects.filter(server=server)
-        .select_related("account", "autoresponse")
-        .prefetch_related(Prefetch("addresses", queryset=Address.objects.select_related("domain")))
-    )
-    addresses = (
-        Address.objects.filter(domain__server=server)
-        .select_related("domain__account")
-        .prefetch_related(Prefetch("mailboxes", queryset=Mailbox.objects.select_related("account")))
-    )
+    """The full mail state of one server: its domains, mailboxes and the addresses of its domains. Read as rows,
+    not model instances: at 10,000 mailboxes and addresses, building ~60,000 instances took most of a converge's
+    render."""
     return MailServerData(
-        domains=tuple((d.name, d.pending_delete) for d in MailDomain.objects.filter(server=server)),
-        mailboxes=tuple(_mailbox(box) for box in mailboxes),
-        addresses=tuple(
-            AddressData(
-                address=a.email,
-                absent=a.pending_delete or a.domain.pending_delete,
-                suspended=not a.domain.account.is_active,
-                mailboxes=tuple(
-                    m.name for m in a.mailboxes.all() if not m.pending_delete and m.is_active and m.account.is_active
-                ),
-                forwards=tuple(a.forwards),
-            )
-            for a in addresses
-        ),
+        domains=tuple(MailDomain.objects.filter(server=server).values_list("name", "pending_delete")),
+        mailboxes=_mailboxes(server),
+        addresses=_addresses(server),
     )
 
 

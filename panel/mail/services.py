@@ -61,12 +61,14 @@ def _unit(obj: models.Model) -> str:
     return str(obj)[:253]
 
 
-def _converge(server: Server, objects: Sequence[models.Model], actor: User | None) -> ChangeSet:
-    by_model: dict[type[models.Model], list[Any]] = {}
-    for obj in objects:
-        by_model.setdefault(type(obj), []).append(obj.pk)
-    for model, pks in by_model.items():
-        model._default_manager.filter(pk__in=pks).update(apply_state=ApplyState.PENDING, apply_error="")
+def _converge(server: Server, objects: Sequence[models.Model], actor: User | None, created: bool = False) -> ChangeSet:
+    """Mark `objects` pending (objects `created` just now already are) and request them on `server`."""
+    if not created:
+        by_model: dict[type[models.Model], list[Any]] = {}
+        for obj in objects:
+            by_model.setdefault(type(obj), []).append(obj.pk)
+        for model, pks in by_model.items():
+            model._default_manager.filter(pk__in=pks).update(apply_state=ApplyState.PENDING, apply_error="")
     targets = [(obj, _unit(obj)) for obj in objects]
     return provisioning.request(server=server, service=SERVICE, objects=targets, actor=actor)
 
@@ -100,7 +102,7 @@ def mail_domain_create(*, account: Account, name: str, actor: User | None) -> tu
         raise Conflict(f"'{name}' already receives mail here.", field="name", code="taken") from error
     record_change(actor=actor, action=ChangeAction.CREATE, obj=domain, after=snapshot(domain))
     _dns_follows(domain, actor)
-    return domain, _converge(server, [domain], actor)
+    return domain, _converge(server, [domain], actor, created=True)
 
 
 @transaction.atomic
@@ -152,7 +154,7 @@ def mailbox_create(
     except IntegrityError as error:
         raise Conflict(f"The mailbox name '{name}' is taken on this server.", field="name", code="taken") from error
     record_change(actor=actor, action=ChangeAction.CREATE, obj=mailbox, after=snapshot(mailbox))
-    return mailbox, _converge(server, [mailbox], actor)
+    return mailbox, _converge(server, [mailbox], actor, created=True)
 
 
 @transaction.atomic
@@ -228,7 +230,7 @@ def address_create(
         raise Conflict(f"{address} exists already.", field="local_part", code="taken") from error
     address.mailboxes.set(boxes)
     record_change(actor=actor, action=ChangeAction.CREATE, obj=address, after=snapshot(address))
-    return address, _converge(domain.server, [address], actor)
+    return address, _converge(domain.server, [address], actor, created=True)
 
 
 @transaction.atomic

@@ -159,6 +159,8 @@ class Order(TimeStampedModel):
         ]
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["content_type", "object_id"], name="orders_order_object_idx"),
+            # the API's order of a tenant's orders
+            models.Index(fields=["account", "registered_on", "id"], name="orders_order_list_idx"),
         ]
 
     def __str__(self) -> str:

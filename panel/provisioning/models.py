@@ -88,6 +88,8 @@ class ChangeSet(models.Model):
             models.Index(fields=["state", "next_attempt_at"]),
             # the burst check looks at the latest change sets of one server and service
             models.Index(fields=["server", "service", "created_at"]),
+            # the API's newest-first list of 100,000s of change sets: a page without sorting them all
+            models.Index(fields=["-created_at", "-id"], name="provisioning_cs_recent_idx"),
         ]
 
     def __str__(self) -> str:
@@ -125,6 +127,10 @@ class ChangeSetItem(models.Model):
                 fields=["change_set", "content_type", "object_id"], name="provisioning_item_once_per_changeset"
             ),
         ]
+        # A customer's change sets and their items on a page: both looked up by account, then change set
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["account_ref", "change_set"], name="provisioning_item_account_idx")
+        ]
 
     def __str__(self) -> str:
         return self.object_repr
@@ -156,6 +162,10 @@ class Run(models.Model):
 
     class Meta:
         ordering: ClassVar[list[str]] = ["-started_at", "-pk"]
+        # the API's newest-first list of 100,000s of runs: a page without sorting them all
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["-started_at", "-id"], name="provisioning_run_recent_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.service}@{self.server_id} {self.status}"

@@ -184,7 +184,9 @@ def _prepare(request: RunRequest) -> Path:
     inventory = private / "inventory"
     inventory.mkdir()
     (inventory / "hosts.json").write_text(json.dumps(_inventory(request.target)))
-    write_atomically(inventory / "host_vars" / request.target.name / f"{request.service}.json", request.host_vars)
+    # Not in inventory/host_vars: Ansible reads those tagging every value (seconds for a large mail server); the
+    # collection's panel_vars plugin reads this directory as plain, untrusted data (see its docstring).
+    write_atomically(private / "vars" / request.target.name / f"{request.service}.json", request.host_vars)
     (private / "known_hosts").write_text(_known_hosts_line(request.target))
     return private
 
@@ -222,6 +224,8 @@ def _envvars(private: Path) -> dict[str, str]:
         "ANSIBLE_TIMEOUT": str(settings.BATON_SSH_CONNECT_TIMEOUT),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
+        "ANSIBLE_VARS_ENABLED": "host_group_vars,baton.core.panel_vars",
+        "BATON_PANEL_VARS_DIR": str(private / "vars"),
         # ansible-playbook lives beside this interpreter (the project's virtualenv), which may not be on PATH.
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
         **_strategy(),

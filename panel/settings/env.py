@@ -54,7 +54,14 @@ def parse_database_url(url: str) -> dict[str, Any]:
         path = unquote(parts.path[1:]) if parts.path.startswith("/") else unquote(parts.path)
         # The web process and the Huey worker write concurrently: IMMEDIATE transactions take the write lock
         # up front (a deferred one fails at once when it cannot upgrade), and WAL lets readers go on meanwhile.
-        options = {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+        # synchronous=NORMAL is SQLite's advice for WAL: a commit no longer waits for an fsync (only checkpoints
+        # do), which cost ~3.5 ms per write request here; the database stays consistent, and a power cut loses
+        # at most the last commits. (Production runs PostgreSQL.)
+        options = {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
         return {"ENGINE": engine, "NAME": path or ":memory:", "OPTIONS": options}
     return {
         "ENGINE": engine,
