@@ -55,7 +55,7 @@ def test_zone_and_records_through_the_api_answer_on_primary_and_secondary(
         {"name": "mail", "type": "A", "value": "192.0.2.25"},  # the MX's in-zone target needs its address first
         {"name": "@", "type": "MX", "value": "10 mail"},
         {"name": "sel._domainkey", "type": "TXT", "value": LONG_TXT},
-        {"name": "_sip._tcp", "type": "SRV", "value": "10 60 5060 www"},
+        {"name": "_sip._tcp", "type": "SRV", "value": "10 60 5060 mail"},
         {"name": "@", "type": "CAA", "value": '0 issue "letsencrypt.org"'},
         {"name": "v6", "type": "AAAA", "value": "2001:db8::80"},
     ]:
@@ -68,7 +68,7 @@ def test_zone_and_records_through_the_api_answer_on_primary_and_secondary(
         assert dig(server, "www.e2e.example.", "A") == ["192.0.2.80"]
         assert dig(server, "e2e.example.", "MX") == ["10 mail.e2e.example."]
         assert dig(server, "v6.e2e.example.", "AAAA") == ["2001:db8::80"]
-        assert dig(server, "_sip._tcp.e2e.example.", "SRV") == ["10 60 5060 www.e2e.example."]
+        assert dig(server, "_sip._tcp.e2e.example.", "SRV") == ["10 60 5060 mail.e2e.example."]
         assert dig(server, "e2e.example.", "CAA") == ['0 issue "letsencrypt.org"']
         txt = dig(server, "sel._domainkey.e2e.example.", "TXT")[0]
         assert "".join(part.strip('"') for part in txt.split('" "')) == LONG_TXT
