@@ -5,6 +5,7 @@ over the addresses made rendering quadratic)."""
 from __future__ import annotations
 
 import re
+import shlex
 from typing import Any
 
 _DOMAIN = re.compile(r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+")
@@ -88,6 +89,22 @@ def postfix_map_files(
     ]
 
 
+def postfix_config_files(names: list[str], directory: str, validate_command: str) -> list[dict[str, Any]]:
+    """baton.core.install_files entries of main.cf and master.cf, each checked by the validate command (a shell
+    command line, called with the file's name and the new file)."""
+    validate = shlex.split(validate_command)
+    return [
+        {
+            "src": f"etc/postfix/{name}.j2",
+            "dest": f"{directory}/{name}",
+            "label": name,
+            "mode": "0644",
+            "validate": [*validate, name, "%s"],
+        }
+        for name in names
+    ]
+
+
 class FilterModule:
     """postfix role filters."""
 
@@ -96,4 +113,5 @@ class FilterModule:
             "postfix_tables": postfix_tables,
             "postfix_problems": postfix_problems,
             "postfix_map_files": postfix_map_files,
+            "postfix_config_files": postfix_config_files,
         }
