@@ -14,7 +14,7 @@ from django.db import IntegrityError, models, transaction
 from panel.accounts.models import Account, User
 from panel.accounts.registry import on_account_disable, on_account_enable
 from panel.core.access import require_account_writable
-from panel.core.audit import record_change, snapshot
+from panel.core.audit import record_change, record_creations, snapshot
 from panel.core.choices import ChangeAction
 from panel.core.errors import Conflict, ValidationFailed
 from panel.dns import validators as dns_validators
@@ -155,6 +155,71 @@ def mailbox_create(
         raise Conflict(f"The mailbox name '{name}' is taken on this server.", field="name", code="taken") from error
     record_change(actor=actor, action=ChangeAction.CREATE, obj=mailbox, after=snapshot(mailbox))
     return mailbox, _converge(server, [mailbox], actor, created=True)
+
+
+MAILBOXES_PER_REQUEST = 1000
+
+
+@transaction.atomic
+def mailbox_create_many(
+    *, account: Account, mailboxes: Sequence[dict[str, Any]], actor: User | None
+) -> tuple[list[Mailbox], ChangeSet]:
+    """Create many mailboxes of one account at once (an import, a migration): all of them or none, one change set
+    and so one run. Each entry is checked as mailbox_create checks one; an error names its entry
+    (`mailboxes.3.name`)."""
+    require_account_writable(actor, account)
+    if not 1 <= len(mailboxes) <= MAILBOXES_PER_REQUEST:
+        raise ValidationFailed(f"Give 1 to {MAILBOXES_PER_REQUEST} mailboxes.", field="mailboxes")
+    entries = [_mailbox_entry(index, dict(entry)) for index, entry in enumerate(mailboxes)]
+    first_index: dict[str, int] = {}
+    for index, (name, _, _) in enumerate(entries):
+        if name in first_index:
+            raise ValidationFailed(
+                f"'{name}' is also entry {first_index[name]} of this request.",
+                field=f"mailboxes.{index}.name",
+                code="duplicate",
+            )
+        first_index[name] = index
+    server = _mail_server(account)
+    taken = set(Mailbox.objects.filter(server=server, name__in=first_index).values_list("name", flat=True))
+    if taken:
+        name = min(taken, key=first_index.__getitem__)
+        raise Conflict(
+            f"The mailbox name '{name}' is taken on this server.",
+            field=f"mailboxes.{first_index[name]}.name",
+            code="taken",
+        )
+    created = []
+    for name, password, fields in entries:
+        mailbox = Mailbox(name=name, account=account, server=server, password_hash=dovecot_hash(password), **fields)
+        try:
+            with transaction.atomic():
+                mailbox.save()  # one by one: the orders app follows each saved mailbox (post_save)
+        except IntegrityError as error:  # created meanwhile by another request
+            raise Conflict(
+                f"The mailbox name '{name}' is taken on this server.",
+                field=f"mailboxes.{first_index[name]}.name",
+                code="taken",
+            ) from error
+        created.append(mailbox)
+    record_creations(actor=actor, objects=created)
+    return created, _converge(server, created, actor, created=True)
+
+
+def _mailbox_entry(index: int, entry: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    try:
+        name, password = entry.pop("name", None), entry.pop("password", None)
+        if name is None or password is None:
+            raise ValidationFailed(
+                "Each mailbox needs a name and a password.", field="name" if name is None else "password"
+            )
+        _check("name", validators.validate_mailbox_name, name)
+        _check("password", validators.validate_password, password)
+        return name, password, _mailbox_fields(entry)
+    except ValidationFailed as error:
+        raise ValidationFailed(
+            error.message, code=error.code, fields={f"mailboxes.{index}.{f}": m for f, m in error.fields.items()}
+        ) from error
 
 
 @transaction.atomic

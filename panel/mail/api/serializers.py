@@ -12,7 +12,9 @@ from panel.mail import validators as mail_validators
 from panel.mail.choices import SpamPreset
 from panel.mail.models import Address, Autoresponse, Mailbox, MailDomain
 from panel.mail.selectors import mail_domain_list, mailbox_list
+from panel.mail.services import MAILBOXES_PER_REQUEST
 
+MAILBOX_WRITABLE = ["name", "password", "quota_mb", "is_active", "spam", "spam_score", "sieve_custom"]
 APPLY_FIELDS = ["apply_state", "apply_error", "applied_at", "pending_delete", "suspended"]
 SUSPENDED_HELP = "The account is disabled: this object is suspended on its servers until the account is enabled."
 
@@ -36,15 +38,15 @@ class MailDomainSerializer(AccountOwnedSerializer):
         extra_kwargs: ClassVar[dict[str, Any]] = {"name": {"validators": []}}  # taken: 409 from the service
 
 
-class MailboxSerializer(AccountOwnedSerializer):
-    suspended = serializers.BooleanField(read_only=True, help_text=SUSPENDED_HELP)
+class MailboxEntrySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """The writable fields of a new mailbox: one entry of a bulk create, and the base of MailboxSerializer."""
+
     password = serializers.CharField(
         write_only=True,
         trim_whitespace=False,
         style={"input_type": "password"},
         help_text="Only on creation; change it with set-password. Never returned.",
     )
-    server = serializers.SlugRelatedField(slug_field="name", read_only=True)  # type: ignore[var-annotated]
     spam = serializers.ChoiceField(choices=SpamPreset.choices, required=False)
     sieve_custom = serializers.CharField(
         required=False, allow_blank=True, trim_whitespace=False, max_length=mail_validators.SIEVE_MAX_BYTES
@@ -52,17 +54,21 @@ class MailboxSerializer(AccountOwnedSerializer):
 
     class Meta:
         model = Mailbox
+        fields: ClassVar[list[str]] = MAILBOX_WRITABLE
+        extra_kwargs: ClassVar[dict[str, Any]] = {"name": {"validators": []}}
+
+
+class MailboxSerializer(AccountOwnedSerializer, MailboxEntrySerializer):
+    suspended = serializers.BooleanField(read_only=True, help_text=SUSPENDED_HELP)
+    server = serializers.SlugRelatedField(slug_field="name", read_only=True)  # type: ignore[var-annotated]
+
+    class Meta:
+        model = Mailbox
         fields: ClassVar[list[str]] = [
             "id",
-            "name",
             "account",
             "server",
-            "password",
-            "quota_mb",
-            "is_active",
-            "spam",
-            "spam_score",
-            "sieve_custom",
+            *MAILBOX_WRITABLE,
             *APPLY_FIELDS,
             "created_at",
             "updated_at",
@@ -76,6 +82,23 @@ class MailboxSerializer(AccountOwnedSerializer):
         if self.instance is not None and "password" in attrs:
             raise serializers.ValidationError({"password": "Change the password with POST .../set-password/."})
         return super().validate(attrs)
+
+
+class MailboxBulkSerializer(AccountOwnedSerializer):
+    """Up to 1,000 new mailboxes of one account, created together or not at all, in one change set."""
+
+    mailboxes = serializers.ListSerializer(  # type: ignore[var-annotated]
+        child=MailboxEntrySerializer(), min_length=1, max_length=MAILBOXES_PER_REQUEST
+    )
+
+    class Meta:
+        model = Mailbox
+        fields: ClassVar[list[str]] = ["account", "mailboxes"]
+
+
+class MailboxBulkCreatedSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    mailboxes = MailboxSerializer(many=True, read_only=True)
+    change_set = serializers.IntegerField(read_only=True, help_text="The one change set of every new mailbox.")
 
 
 class PasswordSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -16,6 +16,8 @@ from panel.mail import services
 from panel.mail.api.serializers import (
     AddressSerializer,
     AutoresponseSerializer,
+    MailboxBulkCreatedSerializer,
+    MailboxBulkSerializer,
     MailboxSerializer,
     MailDomainSerializer,
     PasswordSerializer,
@@ -49,6 +51,21 @@ class MailboxViewSet(ProvisionedViewSet):
     instance_kwarg = "mailbox"
     filterset_fields: ClassVar[list[str]] = ["account", "is_active", "apply_state"]
     search_fields: ClassVar[list[str]] = ["name"]
+
+    @extend_schema(request=MailboxBulkSerializer, responses={201: MailboxBulkCreatedSerializer})
+    @action(detail=False, methods=["post"], serializer_class=MailboxBulkSerializer)
+    def bulk(self, request: Request) -> Response:
+        """Create up to 1,000 mailboxes at once (an import): all or none, one change set, one run. An error names
+        its entry (`mailboxes.3.name`)."""
+        serializer = MailboxBulkSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        created, change_set = services.mailbox_create_many(
+            account=serializer.validated_data["account"],
+            mailboxes=serializer.validated_data["mailboxes"],
+            actor=request_actor(request),
+        )
+        mailboxes = MailboxSerializer(created, many=True, context=self.get_serializer_context()).data
+        return Response({"mailboxes": mailboxes, "change_set": change_set.pk}, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=PasswordSerializer, responses={202: ChangeSetRefSerializer})
     @action(detail=True, methods=["post"], url_path="set-password", serializer_class=PasswordSerializer)
