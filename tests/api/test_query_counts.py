@@ -138,3 +138,27 @@ def test_a_deep_page_of_a_customer_holds_only_its_own_rows(
     monkeypatch.setattr(pagination, "DEEP_OFFSET", 1)
     seen = {row["id"] for n in range(1, 6) for row in client_a.get(f"/api/zones/?page_size=5&page={n}").data["results"]}
     assert seen == own and len(own) == OBJECTS * 2
+
+
+def test_a_customers_change_sets_are_counted_and_paged_through_its_items(
+    filled: None,
+    client_a: APIClient,
+    customer_a: User,
+    account_b: Account,
+    customer_b: User,
+    dns_servers: tuple[Server, Server],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The unfiltered list takes its count and deep ids from the items' index: the same rows, count and order as
+    the list itself, and none of another account's change sets."""
+    from panel.core.api import pagination
+    from panel.provisioning.selectors import change_set_list
+
+    fill_history(server=dns_servers[0], count=OBJECTS, account=account_b, every=1)
+    expected = list(change_set_list(actor=customer_a).values_list("pk", flat=True))
+    theirs = set(change_set_list(actor=customer_b).values_list("pk", flat=True))
+    assert expected == sorted(expected, reverse=True) and theirs - set(expected)
+    monkeypatch.setattr(pagination, "DEEP_OFFSET", 1)
+    pages = [client_a.get(f"/api/changesets/?page_size=3&page={n}").data for n in range(1, -(-len(expected) // 3) + 1)]
+    assert {page["count"] for page in pages} == {len(expected)}
+    assert [row["id"] for page in pages for row in page["results"]] == expected

@@ -8,6 +8,7 @@ prefetch of the list, by id alone: one query more, and no wide row read that is 
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -19,6 +20,17 @@ DEEP_OFFSET = 2000
 
 
 class DeferredJoinPaginator(Paginator):  # type: ignore[type-arg]
+    """`ids`, when given, is a cheaper query of the list's ids in the list's order (e.g. from an index of another
+    table): it then gives the count and the ids of deep pages."""
+
+    def __init__(self, *args: Any, ids: QuerySet[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ids = ids
+
+    @cached_property
+    def count(self) -> int:
+        return self.ids.count() if self.ids is not None else super().count
+
     def page(self, number: Any) -> Page:  # type: ignore[type-arg]
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
@@ -28,7 +40,8 @@ class DeferredJoinPaginator(Paginator):  # type: ignore[type-arg]
         top = min(bottom + self.per_page, self.count)
         if top + self.orphans >= self.count:
             top = self.count
-        ids = list(queryset.values_list("pk", flat=True)[bottom:top])
+        ids_of = self.ids if self.ids is not None else queryset.values_list("pk", flat=True)
+        ids = list(ids_of[bottom:top])
         # The ids were read through the list's filters (the tenant's, the caller's); fetching their rows needs no
         # filter but the ids, and keeping the others would let the database scan the tenant's rows again.
         rows_of = queryset.order_by()
