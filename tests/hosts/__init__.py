@@ -40,6 +40,8 @@ SERVICE_PACKAGES = (
     "mariadb-server",
     "mailman3",
     "needrestart",
+    "acl",
+    "libnss-extrausers",
     "sudo",
     "tzdata",
 )
