@@ -41,9 +41,11 @@ rejected_dirs:
   returned: always
 """
 
+import errno
 import json
 import os
 import stat
+import struct
 import subprocess
 import sys
 
@@ -60,17 +62,21 @@ def _run(command: list[str]) -> tuple[int, str]:
     return done.returncode, (done.stdout + done.stderr).strip()
 
 
+_ACL_USER, _ACL_GROUP = 0x02, 0x08  # tags of named entries in the system.posix_acl_access xattr
+
+
 def _named_acl(path: str) -> list[str] | None:
-    """The directory's named ACL entries (user:<uid>:..., group:<gid>:...), numeric; None without getfacl."""
-    rc, out = _run(["getfacl", "--omit-header", "--numeric", "--absolute-names", "--", path])
-    if rc != 0:
-        return None
+    """The directory's named ACL entries (user:<uid>:..., group:<gid>:...), read from the kernel's xattr (a
+    getfacl per directory cost 1 ms each: 5 s for 1,000 accounts); None where ACLs are not supported."""
+    try:
+        raw = os.getxattr(path, "system.posix_acl_access", follow_symlinks=False)
+    except OSError as error:
+        return [] if error.errno == errno.ENODATA else None
     entries = []
-    for line in out.splitlines():
-        entry = line.split("#", 1)[0].strip()
-        kind, _, rest = entry.partition(":")
-        if kind in ("user", "group") and rest.split(":", 1)[0]:
-            entries.append(entry)
+    for offset in range(4, len(raw) - 7, 8):  # a 4-byte version header, then (tag u16, perm u16, id u32) entries
+        tag, perm, ident = struct.unpack_from("<HHI", raw, offset)
+        if tag in (_ACL_USER, _ACL_GROUP):
+            entries.append(f"{'user' if tag == _ACL_USER else 'group'}:{ident}:{_perms(perm)}")
     return sorted(entries)
 
 
@@ -117,7 +123,7 @@ def _ensure(spec: dict, check_mode: bool) -> tuple[bool, str | None]:
     current_acl = _named_acl(path)
     if current_acl is None:
         if acl:
-            return changed, "getfacl/setfacl are missing (package acl)"
+            return changed, "this filesystem has no POSIX ACLs"
         current_acl = []
     if current_acl == acl and stat.S_IMODE(info.st_mode) == _mode_with_acl(mode, acl):
         return changed, None
