@@ -152,7 +152,7 @@ def mailbox_create(
         with transaction.atomic():
             mailbox.save()
     except IntegrityError as error:
-        raise Conflict(f"The mailbox name '{name}' is taken on this server.", field="name", code="taken") from error
+        raise _name_taken(name, "name") from error
     record_change(actor=actor, action=ChangeAction.CREATE, obj=mailbox, after=snapshot(mailbox))
     return mailbox, _converge(server, [mailbox], actor, created=True)
 
@@ -184,11 +184,7 @@ def mailbox_create_many(
     taken = set(Mailbox.objects.filter(server=server, name__in=first_index).values_list("name", flat=True))
     if taken:
         name = min(taken, key=first_index.__getitem__)
-        raise Conflict(
-            f"The mailbox name '{name}' is taken on this server.",
-            field=f"mailboxes.{first_index[name]}.name",
-            code="taken",
-        )
+        raise _name_taken(name, f"mailboxes.{first_index[name]}.name")
     created = []
     for name, password, fields in entries:
         mailbox = Mailbox(name=name, account=account, server=server, password_hash=dovecot_hash(password), **fields)
@@ -196,14 +192,14 @@ def mailbox_create_many(
             with transaction.atomic():
                 mailbox.save()  # one by one: the orders app follows each saved mailbox (post_save)
         except IntegrityError as error:  # created meanwhile by another request
-            raise Conflict(
-                f"The mailbox name '{name}' is taken on this server.",
-                field=f"mailboxes.{first_index[name]}.name",
-                code="taken",
-            ) from error
+            raise _name_taken(name, f"mailboxes.{first_index[name]}.name") from error
         created.append(mailbox)
     record_creations(actor=actor, objects=created)
     return created, _converge(server, created, actor, created=True)
+
+
+def _name_taken(name: str, field: str) -> Conflict:
+    return Conflict(f"The mailbox name '{name}' is taken on this server.", field=field, code="taken")
 
 
 def _mailbox_entry(index: int, entry: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
