@@ -122,3 +122,18 @@ def mail_server(db: None) -> Server:
     )
     Placement.objects.create(role="mail", server=server)
     return server
+
+
+@pytest.fixture
+def web_server(db: None) -> Server:
+    """A web server placed by default for every account (not reachable: for tests that never run Ansible)."""
+    server = Server.objects.create(
+        name="web1",
+        address="127.0.0.1",
+        ssh_port=2401,
+        roles=["web"],
+        host_key=host_key(4),
+        host_key_confirmed_at=timezone.now(),
+    )
+    Placement.objects.create(role="web", server=server)
+    return server

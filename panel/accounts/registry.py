@@ -8,7 +8,9 @@
   enable, and anything changed meanwhile is rendered suspended too. Service functions refuse a disabled
   account's customers with `panel.core.access.require_account_writable`;
 - deleting an account asks every registered guard whether something (e.g. invoices) must be kept;
-- the emergency-contact rule asks every registered source whether a mail domain is hosted by us.
+- the emergency-contact rule asks every registered source whether a mail domain is hosted by us;
+- a new handle asks every registered unix-name source whether that name is already a login (a system user's):
+  the handle becomes the account's own unix user on its servers.
 
 Hooks run inside the caller's transaction: if one raises, the whole change is rolled back.
 """
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 AccountHook = Callable[["Account", "User | None"], "Iterable[ChangeSet] | None"]
 DeleteGuard = Callable[["Account"], "str | None"]
 MailDomainSource = Callable[[str], bool]
+UnixNameSource = Callable[[str], bool]
 
 
 @dataclass
@@ -37,6 +40,7 @@ class AccountRegistry:
     enable_hooks: list[AccountHook] = field(default_factory=list)
     delete_guards: list[DeleteGuard] = field(default_factory=list)
     mail_domain_sources: list[MailDomainSource] = field(default_factory=list)
+    unix_name_sources: list[UnixNameSource] = field(default_factory=list)
 
 
 registry = AccountRegistry()
@@ -66,6 +70,16 @@ def own_mail_domain_source(source: MailDomainSource) -> MailDomainSource:
     """Register `source(domain)` answering whether our own mail servers host that domain."""
     registry.mail_domain_sources.append(source)
     return source
+
+
+def unix_name_source(source: UnixNameSource) -> UnixNameSource:
+    """Register `source(name)` answering whether a unix login of that name exists already."""
+    registry.unix_name_sources.append(source)
+    return source
+
+
+def is_unix_name_taken(name: str) -> bool:
+    return any(source(name) for source in registry.unix_name_sources)
 
 
 def is_own_mail_domain(domain: str) -> bool:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from panel.accounts.choices import AccountType, ContactUsage
 from panel.accounts.models import Account, ApiToken, Contact, User, hash_token_key
-from panel.accounts.registry import is_own_mail_domain, registry
+from panel.accounts.registry import is_own_mail_domain, is_unix_name_taken, registry
 from panel.accounts.validators import email_domain
 from panel.core.access import require_account_access, require_staff
 from panel.core.audit import record_change, snapshot
@@ -87,6 +87,8 @@ def account_create(
     require_staff(actor, "create accounts")
     account = Account(handle=handle, name=name, type=type, language=language, comments=comments)
     _clean(account)
+    if is_unix_name_taken(handle):
+        raise Conflict(f"The handle '{handle}' is already a system user's name.", field="handle", code="taken")
     try:
         with transaction.atomic():
             account.save()

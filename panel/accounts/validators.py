@@ -98,9 +98,13 @@ RESERVED_HANDLES = frozenset(
         "noc",
         "security",
         "mailer-daemon",
+        # daemons of the roles we run or will (a tenant named so would own their files on a server)
+        *("vmail", "dovenull", "bind", "mysql", "mariadb", "mailman", "mailman3", "redis", "postgres"),
+        *("opendkim", "rspamd", "_rspamd", "clamav", "debian-spamd", "amavis", "ftp", "sftp", "ssh", "uuidd"),
+        *("ntp", "chrony", "_chrony", "tss", "polkitd", "statd", "tcpdump", "apache", "nginx", "www"),
     }
 )
-_RESERVED_PREFIXES = ("systemd-", "debian-", "php", "_")
+_RESERVED_PREFIXES = ("systemd-", "debian-", "php", "_", "baton")  # baton-*: the role's groups
 
 
 def validate_handle(value: str) -> None:

@@ -6,7 +6,8 @@ management commands and tasks alike; the API's exception handler maps them to st
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -77,3 +78,18 @@ class Forbidden(ApplicationError):
 
     status_code = 403
     default_code = "forbidden"
+
+
+def checked(field: str, validate: Callable[[Any], Any], value: Any) -> Any:
+    """Run a Django validator on one input of a service: its refusal becomes a 400 naming `field` with the
+    validator's code. Returns what the validator returned (a normalised value), else the value itself."""
+    try:
+        result = validate(value)
+    except DjangoValidationError as error:
+        raise ValidationFailed(" ".join(error.messages), field=field, code=error.code or "invalid") from error
+    return value if result is None else result
+
+
+def refuse(message: str) -> None:
+    """For inline checks passed to `checked`: refuse with `message`."""
+    raise DjangoValidationError(message, code="invalid")

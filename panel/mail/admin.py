@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 
-from panel.core.admin import ReadOnly
 from panel.mail.models import Address, Autoresponse, Mailbox, MailDomain
-from panel.provisioning.admin import coloured
-
-
-class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
-    @admin.display(description="state", ordering="apply_state")
-    def state(self, obj: Any) -> str:
-        return coloured(obj.apply_state)
+from panel.provisioning.admin import ProvisionedReadOnlyAdmin as ReadOnlyAdmin
 
 
 @admin.register(MailDomain)

@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 
 from panel.accounts.models import Account, User
@@ -16,7 +15,7 @@ from panel.accounts.registry import on_account_disable, on_account_enable
 from panel.core.access import require_account_writable
 from panel.core.audit import record_change, record_creations, snapshot
 from panel.core.choices import ChangeAction
-from panel.core.errors import Conflict, ValidationFailed
+from panel.core.errors import Conflict, ValidationFailed, checked, refuse
 from panel.dns import validators as dns_validators
 from panel.dns.models import Zone
 from panel.dns.services import record_create
@@ -33,14 +32,6 @@ from panel.servers.selectors import server_for
 
 SERVICE = "mail"
 MAILBOX_EDITABLE = ("quota_mb", "is_active", "spam", "spam_score", "sieve_custom")
-
-
-def _check(field: str, validate: Callable[[Any], Any], value: Any) -> Any:
-    try:
-        result = validate(value)
-    except DjangoValidationError as error:
-        raise ValidationFailed(" ".join(error.messages), field=field, code=error.code or "invalid") from error
-    return value if result is None else result
 
 
 def _mail_server(account: Account) -> Server:
@@ -92,7 +83,7 @@ def _dns_follows(domain: MailDomain, actor: User | None) -> None:
 @transaction.atomic
 def mail_domain_create(*, account: Account, name: str, actor: User | None) -> tuple[MailDomain, ChangeSet]:
     require_account_writable(actor, account)
-    name = _check("name", dns_validators.normalize_zone_name, name)
+    name = checked("name", dns_validators.normalize_zone_name, name)
     server = _mail_server(account)
     domain = MailDomain(name=name, account=account, server=server)
     try:
@@ -122,19 +113,15 @@ def _mailbox_fields(changes: dict[str, Any]) -> dict[str, Any]:
     checks: dict[str, Callable[[Any], Any]] = {
         "quota_mb": validators.validate_quota,
         "sieve_custom": validators.validate_sieve,
-        "spam": lambda v: None if v in SpamPreset.values else _bad(f"Choose one of {', '.join(SpamPreset.values)}."),
-        "spam_score": lambda v: None if isinstance(v, int) and 1 <= v <= 50 else _bad("A score from 1 to 50."),
-        "is_active": lambda v: None if isinstance(v, bool) else _bad("true or false."),
+        "spam": lambda v: None if v in SpamPreset.values else refuse(f"Choose one of {', '.join(SpamPreset.values)}."),
+        "spam_score": lambda v: None if isinstance(v, int) and 1 <= v <= 50 else refuse("A score from 1 to 50."),
+        "is_active": lambda v: None if isinstance(v, bool) else refuse("true or false."),
     }
     for field, value in changes.items():
         if field not in checks:
             raise ValidationFailed(f"'{field}' cannot be changed here.", field=field)
-        _check(field, checks[field], value)
+        checked(field, checks[field], value)
     return changes
-
-
-def _bad(message: str) -> None:
-    raise DjangoValidationError(message, code="invalid")
 
 
 @transaction.atomic
@@ -142,8 +129,8 @@ def mailbox_create(
     *, account: Account, name: str, password: str, actor: User | None, **fields: Any
 ) -> tuple[Mailbox, ChangeSet]:
     require_account_writable(actor, account)
-    _check("name", validators.validate_mailbox_name, name)
-    _check("password", validators.validate_password, password)
+    checked("name", validators.validate_mailbox_name, name)
+    checked("password", validators.validate_password, password)
     server = _mail_server(account)
     mailbox = Mailbox(
         name=name, account=account, server=server, password_hash=dovecot_hash(password), **_mailbox_fields(fields)
@@ -209,8 +196,8 @@ def _mailbox_entry(index: int, entry: dict[str, Any]) -> tuple[str, str, dict[st
             raise ValidationFailed(
                 "Each mailbox needs a name and a password.", field="name" if name is None else "password"
             )
-        _check("name", validators.validate_mailbox_name, name)
-        _check("password", validators.validate_password, password)
+        checked("name", validators.validate_mailbox_name, name)
+        checked("password", validators.validate_password, password)
         return name, password, _mailbox_fields(entry)
     except ValidationFailed as error:
         raise ValidationFailed(
@@ -238,7 +225,7 @@ def mailbox_update(*, mailbox: Mailbox, actor: User | None, **changes: Any) -> t
 @transaction.atomic
 def mailbox_set_password(*, mailbox: Mailbox, password: str, actor: User | None) -> tuple[Mailbox, ChangeSet]:
     require_account_writable(actor, mailbox.account)
-    _check("password", validators.validate_password, password)
+    checked("password", validators.validate_password, password)
     mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
     mailbox.password_hash = dovecot_hash(password)
     mailbox.save(update_fields=["password_hash", "updated_at"])
@@ -263,7 +250,7 @@ def _destinations(
     boxes = list(mailboxes)
     if any(box.account_id != account.pk or box.pending_delete for box in boxes):
         raise ValidationFailed("Addresses deliver only to mailboxes of the same account.", field="mailboxes")
-    clean = sorted({_check("forwards", validators.normalize_forward, f) for f in forwards})
+    clean = sorted({checked("forwards", validators.normalize_forward, f) for f in forwards})
     if not boxes and not clean:
         raise ValidationFailed("Deliver to at least one mailbox or forward address.", field="mailboxes")
     return boxes, clean
@@ -281,7 +268,7 @@ def address_create(
     require_account_writable(actor, domain.account)
     if domain.pending_delete:
         raise Conflict("This mail domain is being deleted.", code="deleted")
-    local_part = _check("local_part", validators.normalize_local_part, local_part)
+    local_part = checked("local_part", validators.normalize_local_part, local_part)
     boxes, clean = _destinations(domain.account, mailboxes, forwards)
     address = Address(domain=domain, local_part=local_part, forwards=clean)
     try:
@@ -345,8 +332,8 @@ def autoresponse_set(
     actor: User | None,
 ) -> tuple[Autoresponse, ChangeSet]:
     require_account_writable(actor, mailbox.account)
-    _check("subject", lambda v: validators.validate_text(v, max_length=200, multiline=False), subject)
-    _check("body", lambda v: validators.validate_text(v, max_length=8000, multiline=True), body)
+    checked("subject", lambda v: validators.validate_text(v, max_length=200, multiline=False), subject)
+    checked("body", lambda v: validators.validate_text(v, max_length=8000, multiline=True), body)
     if not 1 <= days <= 60:
         raise ValidationFailed("Reply to the same sender at most every 1 to 60 days.", field="days")
     if start and end and end < start:

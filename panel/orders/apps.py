@@ -25,6 +25,7 @@ class OrdersConfig(AppConfig):
         from panel.dns.models import Zone
         from panel.mail.models import Mailbox
         from panel.orders import registry, signals
+        from panel.systemusers.models import SystemUser
 
         registry.register_billable(
             Account,
@@ -35,6 +36,10 @@ class OrdersConfig(AppConfig):
         registry.register_billable(Zone, account_of=lambda zone: zone.account, fields={"name", "ttl"})
         registry.register_billable(
             Mailbox, account_of=lambda mailbox: mailbox.account, fields={"name", "quota_mb", "is_active", "spam"}
+        )
+        # A service may bill shell users apart (match on access) or leave the account's own user out (is_main).
+        registry.register_billable(
+            SystemUser, account_of=lambda user: user.account, fields={"name", "access", "is_active", "is_main"}
         )
         signals.connect_all()
         account_delete_guard(_account_delete_guard)

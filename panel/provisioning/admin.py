@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from panel.core.admin import ReadOnly
 from panel.core.errors import ApplicationError
 from panel.provisioning import engine, locks
 from panel.provisioning.choices import RunKind, RunStatus
@@ -35,6 +36,15 @@ _COLOURS = {
 
 def coloured(state: str) -> str:
     return format_html('<b style="color:{}">{}</b>', _COLOURS.get(state, "#000"), state)
+
+
+class ProvisionedReadOnlyAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
+    """Staff list of a service's provisioned objects: read-only (writes go through the services, which validate),
+    with the apply state coloured."""
+
+    @admin.display(description="state", ordering="apply_state")
+    def state(self, obj: Any) -> str:
+        return coloured(obj.apply_state)
 
 
 class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]

@@ -97,9 +97,13 @@ class RunResult:
 
 
 def _rejected(res: dict[str, Any], task: str) -> list[dict[str, str]]:
-    entries = res.get("rejected_files") or []
+    entries = [*(res.get("rejected_files") or []), *(res.get("rejected_dirs") or [])]
     return [
-        {"unit": str(e.get("unit") or e.get("label", "")), "label": str(e.get("label", "")), "msg": _text(e.get("msg"))}
+        {
+            "unit": str(e.get("unit") or e.get("label", "")),
+            "label": str(e.get("label") or e.get("path", "")),
+            "msg": _text(e.get("msg")),
+        }
         | {"task": task}
         for e in entries
         if isinstance(e, dict)
@@ -261,7 +265,7 @@ def execute(request: RunRequest, *, heartbeat: Callable[[], None] | None = None)
             limit=request.target.name,
             tags=",".join(request.tags) or None,
             skip_tags=",".join(request.skip_tags) or None,
-            extravars=request.extravars or None,
+            extravars={**settings.BATON_ANSIBLE_EXTRA_VARS, **request.extravars} or None,
             cmdline="--check --diff" if request.check else None,
             envvars=_envvars(private),
             ident=request.ident,

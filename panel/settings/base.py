@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -28,6 +29,7 @@ INSTALLED_APPS = [
     "panel.provisioning",
     "panel.dns",
     "panel.mail",
+    "panel.systemusers",
     "panel.orders",
     "panel.portal",
     "billing",
@@ -166,6 +168,9 @@ BATON_RETRY_BASE_SECONDS = float(os.environ.get("BATON_RETRY_BASE_SECONDS", "10"
 # remote step, so plain SSH with a persistent connection is as fast for full runs and mitogen's bootstrap
 # (~1 s per run) would double the latency of targeted ones.
 BATON_ANSIBLE_MITOGEN = env_bool("BATON_ANSIBLE_MITOGEN", False)
+# Variables every run gets (a JSON object), for a whole deployment: e.g. the test servers' users__penalty_exempt.
+# Never customer data: these go to every server as extra vars, which nothing overrides.
+BATON_ANSIBLE_EXTRA_VARS: dict[str, object] = json.loads(os.environ.get("BATON_ANSIBLE_EXTRA_VARS") or "{}")
 # How often every server and service is checked for drift (a cron expression's minute and hour fields).
 BATON_DRIFT_MINUTE = os.environ.get("BATON_DRIFT_MINUTE", "17")
 BATON_DRIFT_HOUR = os.environ.get("BATON_DRIFT_HOUR", "*")

@@ -29,8 +29,11 @@ from panel.orders.models import Order
 from panel.orders.services import order_update_for, service_create
 from panel.provisioning.models import ChangeSet, ChangeSetItem
 from panel.servers.models import Server
+from panel.systemusers import services as systemuser_services
+from panel.systemusers.models import SshKey, SystemUser
 from tests.conftest import token_client
 from tests.factories import ContactFactory, make_account, make_customer, make_staff
+from tests.sshkeys import public_key
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +56,9 @@ ACCOUNT_BODY = {
     "contacts": [{"name": "D", "email": "d@elsewhere.org", "usages": ["emergency"]}],
 }
 SOURCE_BODY = {"method": "sepa_direct_debit", "iban": "NL91 ABNA 0417 1643 00", "account": "{account_a}"}
+
+
+NEW_KEY = public_key()
 CASES = [
     Case("contacts-list", "get", "/api/contacts/", (401, 200, 200, 200)),
     Case("contacts-retrieve", "get", "/api/contacts/{contact_a}/", (401, 200, 404, 200)),
@@ -150,6 +156,35 @@ CASES = [
         {"forwards": ["x@elsewhere.org"]},
     ),
     Case("addresses-delete", "delete", "/api/mail/addresses/{address_a}/", (401, 202, 404, 202)),
+    Case("systemusers-list", "get", "/api/systemusers/", (401, 200, 200, 200)),
+    Case("systemusers-retrieve", "get", "/api/systemusers/{system_user_a}/", (401, 200, 404, 200)),
+    Case(
+        "systemusers-create",
+        "post",
+        "/api/systemusers/",
+        (401, 201, 400, 201),
+        {"name": "alice-new", "account": "{account_a}", "keys": [NEW_KEY]},
+    ),
+    Case("systemusers-update", "patch", "/api/systemusers/{system_user_a}/", (401, 200, 404, 200), {"access": "shell"}),
+    Case(
+        "systemusers-password",
+        "post",
+        "/api/systemusers/{system_user_a}/set-password/",
+        (401, 202, 404, 202),
+        {"password": "another long password"},
+    ),
+    Case("systemusers-delete", "delete", "/api/systemusers/{system_user_a}/", (401, 202, 404, 202)),
+    Case("systemusers-delete-main", "delete", "/api/systemusers/{main_user_a}/", (401, 409, 404, 409)),
+    Case("sshkeys-list", "get", "/api/systemusers/keys/", (401, 200, 200, 200)),
+    Case("sshkeys-retrieve", "get", "/api/systemusers/keys/{ssh_key_a}/", (401, 200, 404, 200)),
+    Case(
+        "sshkeys-create",
+        "post",
+        "/api/systemusers/keys/",
+        (401, 201, 400, 201),
+        {"system_user": "{system_user_a}", "key": NEW_KEY},
+    ),
+    Case("sshkeys-delete", "delete", "/api/systemusers/keys/{ssh_key_a}/", (401, 202, 404, 202)),
     Case("servers-list", "get", "/api/servers/", (401, 403, 403, 200)),
     Case("servers-retrieve", "get", "/api/servers/{server}/", (401, 403, 403, 200)),
     Case("servers-update", "patch", "/api/servers/{server}/", (401, 403, 403, 200), {"ssh_port": 2222}),
@@ -195,7 +230,7 @@ class World:
 
 
 @pytest.fixture
-def world(dns_servers: tuple[Server, Server], mail_server: Server) -> World:
+def world(dns_servers: tuple[Server, Server], mail_server: Server, web_server: Server) -> World:
     account_a, account_b = make_account("alice"), make_account("bob")
     users = {"customer_a": make_customer(account_a), "customer_b": make_customer(account_b), "staff": make_staff()}
     ContactFactory(account=account_b)
@@ -216,6 +251,10 @@ def world(dns_servers: tuple[Server, Server], mail_server: Server) -> World:
     address_a, _ = mail_services.address_create(
         domain=mail_domain_a, local_part="info", mailboxes=[mailbox_a], actor=None
     )
+    system_user_a, _ = systemuser_services.system_user_create(
+        account=account_a, name="alice-dev", keys=[public_key()], actor=None
+    )
+    systemuser_services.system_user_create(account=account_b, name="bob-dev", keys=[public_key()], actor=None)
     order_a, invoice_a, draft_a = _billing_world(account_a, users["staff"])
     ids = {
         **_payments_world(account_a, users["staff"]),
@@ -232,6 +271,9 @@ def world(dns_servers: tuple[Server, Server], mail_server: Server) -> World:
         "mail_domain_a": mail_domain_a.pk,
         "mailbox_a": mailbox_a.pk,
         "address_a": address_a.pk,
+        "system_user_a": system_user_a.pk,
+        "main_user_a": SystemUser.objects.get(account=account_a, is_main=True).pk,
+        "ssh_key_a": system_user_a.keys.get().pk,
     }
     return World(clients, ids, account_a, account_b)
 
@@ -290,6 +332,12 @@ def fingerprint() -> tuple[Any, ...]:
         list(MailDomain.objects.order_by("pk").values_list("pk", "name", "pending_delete")),
         list(Mailbox.objects.order_by("pk").values_list("pk", "name", "quota_mb", "password_hash", "pending_delete")),
         list(Address.objects.order_by("pk").values_list("pk", "local_part", "forwards", "pending_delete")),
+        list(
+            SystemUser.objects.order_by("pk").values_list(
+                "pk", "name", "access", "scope", "password_hash", "is_active", "pending_delete"
+            )
+        ),
+        list(SshKey.objects.order_by("pk").values_list("pk", "system_user_id", "fingerprint", "pending_delete")),
         list(Order.objects.order_by("pk").values_list("pk", "billed_until")),
         list(Invoice.objects.order_by("pk").values_list("pk", "state", "number")),
         list(PaymentSource.objects.order_by("pk").values_list("pk", "holder", "iban", "is_active")),

@@ -40,6 +40,7 @@ from panel.dns.services import record_create, zone_create
 from panel.mail import services as mail_services
 from panel.orders.services import order_update_for, service_create
 from panel.servers.models import Placement
+from panel.systemusers import services as systemuser_services
 from tests.factories import ContactFactory, make_account, make_customer, make_staff
 
 # Per operation and actor; BATON_CONTRACT_EXAMPLES=200 for a deeper run by hand.
@@ -104,6 +105,8 @@ def _build_world() -> World:
     mailbox, _ = mail_services.mailbox_create(account=account_a, name="box", password="a long password", actor=None)
     address, _ = mail_services.address_create(domain=domain, local_part="info", mailboxes=[mailbox], actor=None)
     reply, _ = mail_services.autoresponse_set(mailbox=mailbox, subject="Away", body="Back soon.", actor=None)
+    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGd2e3cIbdBLNvXQCILqSVZDv0fWFZnBqV0tDpx9qmlm contract"
+    system_user, _ = systemuser_services.system_user_create(account=account_a, name="alice-dev", keys=[key], actor=None)
     service_create(description="Hosting", content_type="accounts.account", nominal_price="10.00", actor=staff)
     [order] = order_update_for(obj=account_a, actor=None, on=date(2024, 3, 1))
     invoice = invoice_create(account=account_a, kind="fee", actor=staff)
@@ -131,6 +134,8 @@ def _build_world() -> World:
         "mail/mailboxes": mailbox.pk,
         "mail/addresses": address.pk,
         "mail/autoresponses": reply.pk,
+        "systemusers": system_user.pk,
+        "systemusers/keys": system_user.keys.get().pk,
         "servers": placement.server_id,
         "placements": placement.pk,
         "orders": order.pk,
@@ -142,7 +147,9 @@ def _build_world() -> World:
 
 
 @pytest.fixture
-def world(live_server: Any, dns_servers: object, mail_server: object, monkeypatch: pytest.MonkeyPatch) -> World:
+def world(
+    live_server: Any, dns_servers: object, mail_server: object, web_server: object, monkeypatch: pytest.MonkeyPatch
+) -> World:
     # Writes ask for provisioning runs once they commit (and the live server commits): those would run Ansible
     # against the fixtures' unreachable servers. The engine has its own tests; here only the API is under test.
     monkeypatch.setattr("panel.provisioning.tasks.schedule_processing", lambda *args, **kwargs: None)

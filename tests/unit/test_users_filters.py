@@ -63,8 +63,8 @@ def test_extrausers_lines(filters: ModuleType) -> None:
 def test_keys_files_only_for_enabled_present_users(filters: ModuleType) -> None:
     files = filters.users_key_files(USERS, ACCOUNTS, "/etc/ssh/authorized_keys")
     assert [(entry["dest"], entry["unit"], entry["item"]) for entry in files] == [
-        ("/etc/ssh/authorized_keys/acme", "user:acme", [KEY]),
-        ("/etc/ssh/authorized_keys/dev", "user:dev", [KEY]),
+        ("/etc/ssh/authorized_keys/acme", "account:acme", [KEY]),
+        ("/etc/ssh/authorized_keys/dev", "account:acme", [KEY]),
     ]
 
 

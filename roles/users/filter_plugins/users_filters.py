@@ -130,7 +130,7 @@ def users_key_files(users: list[dict[str, Any]], accounts: list[dict[str, Any]],
             "dest": f"{directory}/{user['name']}",
             "item": [str(key) for key in user.get("keys") or []],
             "label": f"keys of {user['name']}",
-            "unit": f"user:{user['name']}",
+            "unit": f"account:{user['account']}",  # the panel fails the account's users and keys
             "mode": "0644",
         }
         for user in sorted(_present(users), key=lambda u: u["name"])

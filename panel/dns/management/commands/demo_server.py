@@ -1,5 +1,5 @@
-"""Attach a local test server to the demo as its DNS primary and mail server, and give the demo customer a
-zone, a mail domain, a mailbox and an address.
+"""Attach a local test server to the demo as its DNS primary, mail server and web server (system users only until
+websites land), and give the demo customer a zone, a mail domain, a mailbox, an address and an SFTP user.
 
 Reads the connection details `python -m tests.hosts start NAME -p 53` wrote. Idempotent: a restarted test
 server (new ports, new host key) is updated, its key confirmed, and the demo zone converged onto it again.
@@ -29,10 +29,13 @@ from panel.servers.services import (
     server_rescan_host_key,
     server_update,
 )
+from panel.systemusers import services as systemusers
+from panel.systemusers.models import SystemUser
 
 DEMO_ZONE = "demo.example"
 DEMO_MAILBOX = ("demo", "demo-mailbox-password")
-DEMO_ROLES: list[str] = [ServerRole.DNS_PRIMARY, ServerRole.MAIL]
+DEMO_SFTP_PASSWORD = "demo-sftp-password"
+DEMO_ROLES: list[str] = [ServerRole.DNS_PRIMARY, ServerRole.MAIL, ServerRole.WEB]
 DEMO_RECORDS = [
     {"name": "www", "type": "A", "value": "192.0.2.80"},
     {"name": "mail", "type": "A", "value": "192.0.2.25"},  # before the MX that points to it
@@ -52,6 +55,7 @@ class Command(BaseCommand):
         server = self._server(host)
         placement_set(role=ServerRole.DNS_PRIMARY, server=server, actor=None)
         placement_set(role=ServerRole.MAIL, server=server, actor=None)
+        placement_set(role=ServerRole.WEB, server=server, actor=None)
         account = Account.objects.get(handle="demo")
         zone = Zone.objects.filter(name=DEMO_ZONE).first()
         if zone is None:
@@ -68,6 +72,12 @@ class Command(BaseCommand):
             mail.address_create(domain=domain, local_part="info", mailboxes=[mailbox], actor=None)
         else:
             request(server=server, service="mail", objects=(), actor=None)
+        if not SystemUser.objects.filter(account=account, is_main=True).exists():
+            systemusers.system_user_create(
+                account=account, name=account.handle, password=DEMO_SFTP_PASSWORD, actor=None
+            )
+        else:
+            request(server=server, service="users", objects=(), actor=None)
         ports = host["ports"]
         self.stdout.write(
             f"\nTest server {server.name} (SSH on 127.0.0.1:{server.ssh_port}) serves the demo zone and mail:\n"
@@ -77,6 +87,8 @@ class Command(BaseCommand):
             f"'me@example.org', 'info@{DEMO_ZONE}', 'Subject: hello\\n\\nfirst mail')\"\n"
             f"  read it with any IMAP client: 127.0.0.1:{ports['143']}, user {DEMO_MAILBOX[0]}, "
             f"password {DEMO_MAILBOX[1]} (submission: 127.0.0.1:{ports['587']})\n"
+            f"  SFTP as the demo account (chrooted to its home /srv/baton/{account.handle}):\n"
+            f"    sftp -P {server.ssh_port} {account.handle}@127.0.0.1   (password {DEMO_SFTP_PASSWORD})\n"
             f"Change a record or a mailbox in the panel or the API: the server follows within seconds.\n"
         )
 

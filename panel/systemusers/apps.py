@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class SystemUsersConfig(AppConfig):
+    name = "panel.systemusers"
+    label = "systemusers"
+    verbose_name = "System users"
+
+    def ready(self) -> None:
+        # Registers the users service with the provisioning engine, the account disable/enable hooks and the
+        # billable system users.
+        from panel.systemusers import provisioning, services  # noqa: F401

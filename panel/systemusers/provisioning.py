@@ -1,0 +1,68 @@
+"""How the provisioning engine reads system users from the database and settles them after a run."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from panel.provisioning import registry
+from panel.provisioning.hostvars.users import AccountData, SystemUserData, UsersServerData, render
+from panel.provisioning.models import ChangeSetItem
+from panel.provisioning.settle import settle_objects
+from panel.servers.choices import ServerRole
+from panel.servers.models import Server
+from panel.systemusers.models import SshKey, SystemUser, UnixId
+
+SERVICE = "users"
+
+
+def load(server: Server) -> UsersServerData:
+    """Every account with a user on this server, and every user with its keys. Read as rows (a thousand users
+    are a thousand rows, not model instances)."""
+    keys: dict[int, list[str]] = defaultdict(list)
+    for user_id, key_type, blob, comment in (
+        SshKey.objects.filter(system_user__server=server, pending_delete=False)
+        .order_by("system_user_id", "pk")
+        .values_list("system_user_id", "type", "blob", "comment")
+    ):
+        keys[user_id].append(f"{key_type} {blob} {comment}".rstrip())
+    rows = SystemUser.objects.filter(server=server).values_list(
+        "pk", "name", "account_id", "account__handle", "access", "scope", "password_hash", "is_active",
+        "account__is_active", "pending_delete",
+    )  # fmt: skip
+    users, accounts = [], {}
+    for pk, name, account_id, handle, access, scope, hashed, is_active, account_active, gone in rows:
+        users.append(SystemUserData(name, handle, access, scope, hashed, tuple(keys[pk]), is_active, absent=gone))
+        accounts[account_id] = (handle, account_active)
+    uids = dict(UnixId.objects.filter(account_id__in=accounts).values_list("account_id", "uid"))
+    return UsersServerData(
+        accounts=tuple(
+            AccountData(handle, uids[account_id], active)
+            for account_id, (handle, active) in accounts.items()
+            if account_id in uids
+        ),
+        users=tuple(user for user in users if user.absent or user.account in {a for a, _ in accounts.values()}),
+    )
+
+
+def settle(items: Sequence[ChangeSetItem]) -> None:
+    settle_objects((SshKey, SystemUser), items)
+
+
+SPEC = registry.register(
+    registry.ServiceSpec(
+        name=SERVICE,
+        playbook="users.yml",
+        server_roles=(ServerRole.WEB,),
+        load=load,
+        render=render,  # type: ignore[arg-type]
+        settle=settle,
+        full_tags=("users",),
+        # User and key changes: the extrausers files, the keys files and the directories (one remote step each),
+        # and the sshd drop-in (checked, reloaded only when it changed); not the packages.
+        targeted_tags=("users:files",),
+        skip_tags=("always",),
+        check_tags=("users:files",),
+        argument_specs=("users",),
+    )
+)
