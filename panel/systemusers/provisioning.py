@@ -58,9 +58,9 @@ SPEC = registry.register(
         render=render,  # type: ignore[arg-type]
         settle=settle,
         full_tags=("users",),
-        # User and key changes: the extrausers files, the keys files and the directories (one remote step each),
-        # and the sshd drop-in (checked, reloaded only when it changed); not the packages.
-        targeted_tags=("users:files",),
+        # User and key changes: the extrausers files, the keys files and the directories (one remote step each);
+        # not the packages nor sshd (its drop-in holds no customer input; a full run keeps it).
+        targeted_tags=("users:accounts",),
         skip_tags=("always",),
         check_tags=("users:files",),
         argument_specs=("users",),

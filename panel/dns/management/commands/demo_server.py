@@ -80,7 +80,7 @@ class Command(BaseCommand):
             request(server=server, service="users", objects=(), actor=None)
         ports = host["ports"]
         self.stdout.write(
-            f"\nTest server {server.name} (SSH on 127.0.0.1:{server.ssh_port}) serves the demo zone and mail:\n"
+            f"\nTest server {server.name} (SSH on 127.0.0.1:{server.ssh_port}) serves the demo zone, mail and SFTP:\n"
             f"  dig @127.0.0.1 -p {ports['53']} www.{DEMO_ZONE}\n"
             f"  mail to info@{DEMO_ZONE}: SMTP on 127.0.0.1:{ports['25']}, e.g.\n"
             f"    python3 -c \"import smtplib; smtplib.SMTP('127.0.0.1', {ports['25']}).sendmail("
