@@ -162,3 +162,16 @@ def test_a_customers_change_sets_are_counted_and_paged_through_its_items(
     pages = [client_a.get(f"/api/changesets/?page_size=3&page={n}").data for n in range(1, -(-len(expected) // 3) + 1)]
     assert {page["count"] for page in pages} == {len(expected)}
     assert [row["id"] for page in pages for row in page["results"]] == expected
+
+
+@pytest.mark.parametrize(("path", "expected"), [("/api/systemusers/", 4), ("/api/systemusers/keys/", 3)])
+def test_system_user_list_queries_are_pinned(
+    account_a: Account, client_a: APIClient, staff_client: APIClient, web_server: Server, path: str, expected: int
+) -> None:
+    from panel.systemusers.services import system_user_create
+    from tests.sshkeys import public_key
+
+    for i in range(OBJECTS):
+        system_user_create(account=account_a, name=f"alice-{i}", keys=[public_key(), public_key()], actor=None)
+    assert _counts(client_a, path) == [expected] * len(PAGE_SIZES)
+    assert _counts(staff_client, path) == [expected] * len(PAGE_SIZES)

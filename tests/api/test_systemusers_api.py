@@ -324,3 +324,26 @@ def test_the_loader_renders_keys_hashes_and_deleted_users(
     assert users["alice-dev"]["keys"] == [SshKey.objects.get(system_user_id=user["id"]).line]
     assert users["alice-dev"]["password_hash"].startswith("$6$")
     assert rendered["users__host_accounts"] == [{"name": "alice", "uid": UID_MIN, "state": "present", "active": True}]
+
+
+def test_system_users_are_billed_as_orders_and_a_deleted_one_is_cancelled(
+    client_a: APIClient, account_a: Account, staff: User, web_server: Server
+) -> None:
+    from panel.orders.models import Order
+    from panel.orders.services import service_create
+
+    service_create(
+        description="Shell user", content_type="systemusers.systemuser", nominal_price="2.00", actor=staff,
+        match=[{"field": "access", "operator": "eq", "value": "shell"}],
+    )  # fmt: skip
+    user = _create(client_a, name="alice-dev", access="shell").data
+    _create(client_a, name="alice-ftp")  # sftp: not matched
+    [order] = Order.objects.filter(account=account_a)
+    assert order.object_id == user["id"] and order.cancelled_on is None
+    client_a.delete(f"{URL}{user['id']}/")
+    items = list(ChangeSetItem.objects.filter(object_id=str(user["id"])))
+    ChangeSetItem.objects.filter(pk__in=[i.pk for i in items]).update(outcome="applied")
+    ChangeSet.objects.filter(items__in=items).update(state="applied")
+    registry.get("users").settle(items)
+    order.refresh_from_db()
+    assert order.cancelled_on is not None
