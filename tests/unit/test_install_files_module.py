@@ -91,3 +91,67 @@ def test_a_file_put_there_by_hand_shows_in_the_diff_of_a_check(tmp_path: Path) -
     result = run(check_mode=True, files=[], prune=[{"directory": str(tmp_path), "suffix": ".sieve"}])
     assert result["changed"] is True and result["pruned_files"] == [str(tmp_path / "rogue.sieve")]
     assert "rogue.sieve" in result["diff"][0]["prepared"] and (tmp_path / "rogue.sieve").exists()
+
+
+# A stand-in for `apache2ctl -t` on the copy of a tree: refuses a tree where any file says BROKEN, where both
+# halves of a conflict are present, or where required.conf is missing.
+TREE_CHECK = [
+    "sh",
+    "-c",
+    '! grep -rqs BROKEN "$1" && ! { grep -rqs HALF-A "$1" && grep -rqs HALF-B "$1"; } && test -f "$1/required.conf"'
+    ' || { echo "tree refused"; exit 1; }',
+    "_",
+    "%s",
+]
+
+
+def _tree(tmp_path: Path) -> Path:
+    root = tmp_path / "conf"
+    (root / "sites").mkdir(parents=True)
+    (root / "required.conf").write_text("x\n")
+    (root / "sites" / "old.conf").write_text("old site\n")
+    return root
+
+
+def _site(root: Path, name: str, content: str) -> dict[str, Any]:
+    return {"path": str(root / "sites" / f"{name}.conf"), "content": content, "label": name, "unit": f"site:{name}"}
+
+
+def test_a_tree_check_refuses_only_the_file_that_breaks_the_tree(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    (root / "sites" / "b.conf").write_text("b live\n")
+    files = [_site(root, "a", "a new\n"), _site(root, "b", "b BROKEN\n"), _site(root, "c", "c new\n")]
+    result = run(files=files, tree_check={"root": str(root), "command": TREE_CHECK})
+    assert result["changed_files"] == ["a", "c"]
+    assert [(e["unit"], e["msg"]) for e in result["rejected_files"]] == [("site:b", "tree refused")]
+    assert (root / "sites" / "b.conf").read_text() == "b live\n"  # the live version stays
+    assert (root / "sites" / "a.conf").read_text() == "a new\n"
+    assert sorted(os.listdir(root / "sites")) == ["a.conf", "b.conf", "c.conf", "old.conf"]  # nothing left over
+
+
+def test_files_that_break_the_tree_only_together_are_both_refused(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    files = [_site(root, "a", "HALF-A\n"), _site(root, "b", "HALF-B\n")]
+    result = run(files=files, tree_check={"root": str(root), "command": TREE_CHECK})
+    assert result["changed_files"] == [] and {e["label"] for e in result["rejected_files"]} == {"a", "b"}
+    assert sorted(os.listdir(root / "sites")) == ["old.conf"]
+
+
+def test_pruning_is_checked_with_the_tree(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    prune = [{"directory": str(root / "sites"), "suffix": ".conf"}]
+    result = run(files=[_site(root, "a", "a\n")], prune=prune, tree_check={"root": str(root), "command": TREE_CHECK})
+    assert result["pruned_files"] == [str(root / "sites" / "old.conf")] and result["changed_files"] == ["a"]
+    # a stale file whose removal breaks the tree stays, and nothing else is pruned
+    (root / "required.conf").rename(root / "sites" / "required.conf")
+    (root / "sites" / "stale.conf").write_text("stale\n")
+    whole = [{"directory": str(root / "sites"), "suffix": ".conf"}, {"directory": str(root), "suffix": ".conf"}]
+    result = run(files=[_site(root, "a", "a\n")], prune=whole, tree_check={"root": str(root), "command": TREE_CHECK})
+    assert result["pruned_files"] == [] and (root / "sites" / "stale.conf").exists()
+
+
+def test_files_outside_the_tree_are_not_part_of_its_check(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    outside = {"path": str(tmp_path / "cert.pem"), "content": "BROKEN but not in the tree\n", "label": "cert"}
+    result = run(files=[outside, _site(root, "a", "a\n")], tree_check={"root": str(root), "command": TREE_CHECK})
+    assert result["changed_files"] == ["cert", "a"] and result["rejected_files"] == []

@@ -39,7 +39,18 @@ def _rejected_message(rejected: list[dict[str, str]], files: list[dict[str, Any]
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(
-        {"files", "prune", "remove", "owner", "group", "service", "reload", "problems", "fail_on_rejected"}
+        {
+            "files",
+            "prune",
+            "remove",
+            "owner",
+            "group",
+            "service",
+            "reload",
+            "problems",
+            "fail_on_rejected",
+            "tree_check",
+        }
     )
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -38,8 +38,9 @@ options:
     required: true
   prune:
     description: >-
-      Directories (C(directory), C(suffix)) where files with that suffix not in C(files) are deleted, with
-      their C(companions) (other suffixes of the same stem, e.g. compiled versions).
+      Directories (C(directory), C(suffix), optionally C(prefix)) where files with that suffix (and prefix) not
+      in C(files) are deleted, with their C(companions) (other suffixes of the same stem, e.g. compiled
+      versions).
     type: list
     elements: dict
     default: []
@@ -55,6 +56,14 @@ options:
     type: list
     elements: str
     default: []
+  tree_check:
+    description: >-
+      A check of a whole configuration tree (C(root), C(command) with C(%s) for the tree): the changed files under
+      C(root) and the pruned ones are applied together to a copy of the tree, which C(command) must accept
+      before any of them goes live (e.g. C(apache2ctl -t), where one file can break every other). When it
+      refuses, each changed file is checked alone on a copy; those refused are rejected (with their C(unit)) and
+      the others go live if the copy with all of them passes (else all are rejected).
+    type: dict
   fail_on_rejected:
     description: >-
       Fail the task (after installing the other files and reloading) when a file was rejected, with each
@@ -104,6 +113,7 @@ import grp
 import json
 import os
 import pwd
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -120,9 +130,13 @@ class Module:
 
     def __init__(self, arguments: dict) -> None:
         self.check_mode = bool(arguments.get("_ansible_check_mode"))
+        self.staging: set = set()  # temporary files written beside live ones
         self.diff = bool(arguments.get("_ansible_diff"))
         params = json.loads(zlib.decompress(base64.b64decode(arguments["payload"])))
-        self.params = {"prune": [], "remove": [], "owner": "root", "group": "root", "service": None, "reload": None}
+        self.params = {
+            "prune": [], "remove": [], "owner": "root", "group": "root", "service": None, "reload": None,
+            "tree_check": None,
+        }  # fmt: skip
         self.params.update({key: value for key, value in params.items() if value is not None})
         if not isinstance(self.params.get("files"), list):
             self.fail_json(msg="files must be a list")
@@ -165,25 +179,99 @@ def _set_attributes(path: str, owner: str, group: str, mode: str) -> None:
 
 def _install(module: Module, spec: dict) -> str | None:
     """Write, check and rename one file; returns the validator's message when it refuses the file."""
+    temporary, message = _stage(module, spec)
+    try:
+        if message is None:
+            _commit(module, spec, temporary)
+        return message
+    finally:
+        _discard(temporary)
+
+
+def _stage(module: Module, spec: dict) -> tuple[str, str | None]:
+    """Write the new file beside the live one and run its validator: (the temporary file, the refusal or None)."""
     path = spec["path"]
     fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=os.path.dirname(path))
+    module.staging.add(temporary)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(spec["content"])
+    if spec.get("validate"):
+        rc, out, err = module.run_command(_command(spec["validate"], temporary))
+        if rc != 0:
+            message = f"{out} {err}".strip().replace(temporary, f"new {os.path.basename(path)}")
+            return temporary, message or f"validation exited with {rc}"
+    return temporary, None
+
+
+def _commit(module: Module, spec: dict, temporary: str) -> None:
+    if not module.check_mode:
+        owner, group = spec.get("owner") or module.params["owner"], spec.get("group") or module.params["group"]
+        _set_attributes(temporary, owner, group, spec.get("mode") or "0644")
+        os.replace(temporary, spec["path"])
+
+
+def _discard(temporary: str) -> None:
+    # The file and whatever its validator left beside it (sievec writes <file>.svbin).
+    for leftover in glob.glob(glob.escape(temporary) + "*"):
+        os.unlink(leftover)
+
+
+def _tree_refusal(module: Module, specs: list, deleted: list) -> str | None:
+    """Apply `specs` (new contents) and `deleted` (paths) to a copy of the checked tree; the command's refusal or
+    None. Paths outside the tree are not part of the copy."""
+    check = module.params["tree_check"]
+    root = os.path.realpath(check["root"])
+    scratch = tempfile.mkdtemp(prefix=".baton-tree-")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(spec["content"])
-        if spec.get("validate"):
-            rc, out, err = module.run_command(_command(spec["validate"], temporary))
-            if rc != 0:
-                message = f"{out} {err}".strip().replace(temporary, f"new {os.path.basename(path)}")
-                return message or f"validation exited with {rc}"
-        if not module.check_mode:
-            owner, group = spec.get("owner") or module.params["owner"], spec.get("group") or module.params["group"]
-            _set_attributes(temporary, owner, group, spec.get("mode") or "0644")
-            os.replace(temporary, path)
-        return None
+        copy = os.path.join(scratch, os.path.basename(root))
+        staging = {os.path.realpath(path) for path in module.staging}  # this run's temporary files stay out
+
+        def leave_out(directory: str, names: list) -> set:
+            return {name for name in names if os.path.realpath(os.path.join(directory, name)) in staging}
+
+        shutil.copytree(root, copy, symlinks=True, ignore=leave_out)
+        for spec in specs:
+            target = os.path.join(copy, os.path.relpath(os.path.realpath(spec["path"]), root))
+            with open(target, "w", encoding="utf-8") as handle:
+                handle.write(spec["content"])
+        for path in deleted:
+            target = os.path.join(copy, os.path.relpath(os.path.realpath(path), root))
+            if os.path.lexists(target):
+                os.unlink(target)
+        rc, out, err = module.run_command(_command(check["command"], copy))
+        if rc == 0:
+            return None
+        return f"{out} {err}".strip().replace(copy, root) or f"the check exited with {rc}"
     finally:
-        # The file and whatever its validator left beside it (sievec writes <file>.svbin).
-        for leftover in glob.glob(glob.escape(temporary) + "*"):
-            os.unlink(leftover)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _in_tree(module: Module, path: str) -> bool:
+    root = os.path.realpath(module.params["tree_check"]["root"])
+    return os.path.realpath(path).startswith(root + os.sep)
+
+
+def _tree_verdicts(module: Module, staged: list, deleted: list) -> dict:
+    """label -> refusal for the staged files (spec, label, temporary) the tree check refuses: none when the tree
+    with all of them passes; else each one alone, then the survivors together."""
+    checked = [entry for entry in staged if _in_tree(module, entry[0]["path"])]
+    if not checked and not deleted:
+        return {}
+    whole = _tree_refusal(module, [spec for spec, _, _ in checked], deleted)
+    if whole is None:
+        return {}
+    if not checked:
+        return {"": whole}  # pruning alone breaks the tree: nothing is pruned
+    verdicts = {}
+    for spec, label, _ in checked:
+        alone = _tree_refusal(module, [spec], deleted)
+        if alone is not None:
+            verdicts[label] = alone
+    survivors = [spec for spec, label, _ in checked if label not in verdicts]
+    together = _tree_refusal(module, survivors, deleted) if survivors else None
+    if together is not None or not verdicts:
+        return {label: together or whole for _, label, _ in checked}
+    return verdicts
 
 
 def _after(module: Module, spec: dict) -> None:
@@ -192,7 +280,7 @@ def _after(module: Module, spec: dict) -> None:
         module.fail_json(msg=f"{' '.join(spec['after'])} failed for {spec['path']}: {out} {err}".strip(), rc=rc)
 
 
-def _prune(module: Module, keep: set[str]) -> list[str]:
+def _prune(module: Module, keep: set[str], dry: bool = False) -> list[str]:
     pruned = []
     for entry in module.params["prune"]:
         directory, suffix = entry["directory"], entry["suffix"]
@@ -200,12 +288,14 @@ def _prune(module: Module, keep: set[str]) -> list[str]:
             continue
         for name in sorted(os.listdir(directory)):
             path = os.path.join(directory, name)
-            if not name.endswith(suffix) or path in keep or not os.path.isfile(path):
+            if not name.endswith(suffix) or not name.startswith(entry.get("prefix") or "") or path in keep:
+                continue
+            if not os.path.isfile(path):
                 continue
             stem = path[: -len(suffix)]
             companions = [stem + other for other in entry.get("companions") or [] if os.path.isfile(stem + other)]
             pruned.extend([path, *companions])
-            if not module.check_mode:
+            if not module.check_mode and not dry:
                 for stale in (path, *companions):
                     os.unlink(stale)
     return pruned
@@ -238,8 +328,47 @@ def _diff(path: str, live: str | None, spec: dict) -> dict:
     return {"before_header": path, "after_header": path, "before": live or "", "after": spec["content"]}
 
 
+def _install_tree(module: Module) -> tuple[list, list, list, list]:
+    """The files of a checked tree: each staged (and checked alone by its own validator), then the tree check on
+    all of them; only what both accept goes live. Returns changed, rejected, diffs and pruned."""
+    changed, rejected, diffs, staged = [], [], [], []
+    keep = {str(spec["path"]) for spec in module.params["files"]}
+    try:
+        for spec in module.params["files"]:
+            label = str(spec.get("label") or spec["path"])
+            live = _live_content(str(spec["path"]))
+            if live == spec["content"]:
+                continue
+            temporary, message = _stage(module, spec)
+            if message is not None:
+                _discard(temporary)
+                rejected.append({"label": label, "unit": str(spec.get("unit") or label), "msg": message})
+                continue
+            staged.append((spec, label, temporary))
+            if module.diff:
+                diffs.append(_diff(str(spec["path"]), live, spec))
+        deleted = _prune(module, keep, dry=True)
+        verdicts = _tree_verdicts(module, staged, deleted)
+        for spec, label, temporary in staged:
+            if label in verdicts:
+                rejected.append({"label": label, "unit": str(spec.get("unit") or label), "msg": verdicts[label]})
+                diffs = [d for d in diffs if d.get("after_header") != spec["path"]]
+                continue
+            _commit(module, spec, temporary)
+            changed.append(label)
+    finally:
+        for _, _, temporary in staged:
+            _discard(temporary)
+    some_accepted = not verdicts or any(label not in verdicts for _, label, _ in staged)
+    pruned = _prune(module, keep) if "" not in verdicts and some_accepted else []
+    return changed, rejected, diffs, pruned
+
+
 def main() -> None:
     module = Module(json.loads(ARGUMENTS))
+    if module.params["tree_check"]:
+        changed, rejected, diffs, pruned = _install_tree(module)
+        _finish(module, changed, rejected, diffs, pruned)
     changed, rejected, diffs = [], [], []
     for spec in module.params["files"]:
         path = str(spec["path"])
@@ -261,6 +390,10 @@ def main() -> None:
         if module.diff:
             diffs.append(_diff(path, live, spec))
     pruned = _prune(module, {str(spec["path"]) for spec in module.params["files"]})
+    _finish(module, changed, rejected, diffs, pruned)
+
+
+def _finish(module: Module, changed: list, rejected: list, diffs: list, pruned: list) -> None:
     if (changed or pruned) and module.params["reload"] and not module.check_mode:
         _reload(module)
     removed = [] if rejected else _remove(module)

@@ -1,0 +1,91 @@
+"""Filters of the apache role: the vhost files and the checks the argument spec cannot express, in one pass."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
+_ACCOUNT = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+_POOL = re.compile(r"[a-z][a-z0-9_-]{0,62}")
+_HOST = re.compile(r"(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+
+
+def _present(sites: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [site for site in sites if site.get("state", "present") != "absent"]
+
+
+def apache_problems(sites: list[dict[str, Any]]) -> list[str]:
+    problems: list[str] = []
+    names: set[str] = set()
+    hosts: dict[str, str] = {}
+    for site in sites:
+        name = str(site.get("name", ""))
+        if not _NAME.fullmatch(name) or ".." in name:
+            problems.append(f"site name {name!r} is not valid")
+        if name in names:
+            problems.append(f"site name {name!r} appears twice")
+        names.add(name)
+        if site.get("state", "present") == "absent":
+            continue
+        if not _ACCOUNT.fullmatch(str(site.get("account", ""))):
+            problems.append(f"site {name!r}: account {site.get('account')!r} is not a tenant name")
+        directory = str(site.get("dir", ""))
+        if not _NAME.fullmatch(directory) or ".." in directory:
+            problems.append(f"site {name!r}: dir {directory!r} is not one directory name")
+        if site.get("https", "off") != "off" and "PRIVATE KEY-----" not in str(site.get("tls_pem") or ""):
+            problems.append(f"site {name!r}: https needs tls_pem (its key, certificate and chain)")
+        if site.get("php_pool") and not _POOL.fullmatch(str(site["php_pool"])):
+            problems.append(f"site {name!r}: php_pool {site['php_pool']!r} is not a pool name")
+        domains = site.get("domains") or []
+        if not domains:
+            problems.append(f"site {name!r} has no domain")
+        for domain in domains:
+            if not _HOST.fullmatch(str(domain)):
+                problems.append(f"site {name!r}: {domain!r} is not a host name")
+            elif hosts.setdefault(str(domain), name) != name:
+                problems.append(f"site {name!r}: {domain!r} is also a domain of site {hosts[str(domain)]!r}")
+    return problems
+
+
+def apache_site_files(sites: list[dict[str, Any]], directory: str) -> list[dict[str, Any]]:
+    """baton.core.install_files entries, one vhost per present site, with its panel unit."""
+    return [
+        {
+            "src": "etc/apache2/baton/sites/site.conf.j2",
+            "dest": f"{directory}/{site['name']}.conf",
+            "item": site,
+            "label": f"vhost {site['name']}",
+            "unit": str(site.get("unit") or f"site:{site['name']}"),
+            "mode": "0644",
+        }
+        for site in sorted(_present(sites), key=lambda s: s["name"])
+    ]
+
+
+def apache_tls_files(sites: list[dict[str, Any]], directory: str, validate: list[str]) -> list[dict[str, Any]]:
+    """baton.core.install_files entries of the sites' key + certificate files: secret (never in a diff), 0600,
+    each checked by `validate` before it goes live."""
+    return [
+        {
+            "src": "etc/ssl/baton/site.pem.j2",
+            "dest": f"{directory}/{site['name']}.pem",
+            "item": {"tls_pem": site["tls_pem"]},
+            "label": f"certificate of {site['name']}",
+            "unit": str(site.get("unit") or f"site:{site['name']}"),
+            "mode": "0600",
+            "secret": True,
+            "validate": validate,
+        }
+        for site in sorted(_present(sites), key=lambda s: s["name"])
+        if site.get("https", "off") != "off" and site.get("tls_pem")
+    ]
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {
+            "apache_problems": apache_problems,
+            "apache_site_files": apache_site_files,
+            "apache_tls_files": apache_tls_files,
+        }

@@ -1,0 +1,55 @@
+"""Filters of the php_fpm role: the pool files and the checks the argument spec cannot express, in one pass."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_NAME = re.compile(r"[a-z][a-z0-9_-]{0,62}")
+_USER = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+_KEY = re.compile(r"[a-z][a-z0-9_.]{0,63}")
+# A value becomes the rest of one ini line: printable, no newline, no ini syntax that would open another.
+_VALUE = re.compile(r"[\x20-\x7e]{0,200}")
+
+
+def _present(pools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [pool for pool in pools if pool.get("state", "present") != "absent"]
+
+
+def php_fpm_problems(pools: list[dict[str, Any]]) -> list[str]:
+    problems, seen = [], set()
+    for pool in pools:
+        name = str(pool.get("name", ""))
+        if not _NAME.fullmatch(name):
+            problems.append(f"pool name {name!r} is not valid")
+        if name in seen:
+            problems.append(f"pool name {name!r} appears twice")
+        seen.add(name)
+        for field in ("user", "group", "account"):
+            if not _USER.fullmatch(str(pool.get(field, ""))):
+                problems.append(f"pool {name!r}: {field} {pool.get(field)!r} is not a tenant name")
+        for field in ("php_admin_values", "php_values"):
+            for key, value in (pool.get(field) or {}).items():
+                if not _KEY.fullmatch(str(key)) or not _VALUE.fullmatch(str(value)) or '"' in str(value):
+                    problems.append(f"pool {name!r}: {field} {key!r} is not a single ini setting")
+    return problems
+
+
+def php_fpm_pool_files(pools: list[dict[str, Any]], directory: str, prefix: str) -> list[dict[str, Any]]:
+    """baton.core.install_files entries, one per present pool, with its panel unit."""
+    return [
+        {
+            "src": "etc/php/fpm/pool.d/pool.conf.j2",
+            "dest": f"{directory}/{prefix}{pool['name']}.conf",
+            "item": pool,
+            "label": f"pool {pool['name']}",
+            "unit": str(pool.get("unit") or f"pool:{pool['name']}"),
+            "mode": "0644",
+        }
+        for pool in sorted(_present(pools), key=lambda p: p["name"])
+    ]
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {"php_fpm_problems": php_fpm_problems, "php_fpm_pool_files": php_fpm_pool_files}

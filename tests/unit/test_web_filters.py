@@ -1,0 +1,90 @@
+"""The apache and php_fpm roles' own checks of their data (the floor under the panel's validation: a role run by
+hand gets the same refusals) and the files they install, one per site and pool."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROLES = Path(__file__).resolve().parents[2] / "roles"
+
+
+def _load(role: str, module: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(module, ROLES / role / "filter_plugins" / f"{module}.py")
+    assert spec is not None and spec.loader is not None
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def apache() -> ModuleType:
+    return _load("apache", "apache_filters")
+
+
+@pytest.fixture(scope="module")
+def php_fpm() -> ModuleType:
+    return _load("php_fpm", "php_fpm_filters")
+
+
+SITE = {"name": "shop", "account": "acme", "dir": "shop", "domains": ["shop.example", "www.shop.example"]}
+
+
+def test_valid_sites_pass_and_get_one_vhost_each(apache: ModuleType) -> None:
+    sites = [SITE, {**SITE, "name": "blog", "dir": "blog", "domains": ["blog.example"], "php_pool": "acme"},
+             {"name": "old", "account": "acme", "state": "absent"}]  # fmt: skip
+    assert apache.apache_problems(sites) == []
+    files = apache.apache_site_files(sites, "/etc/apache2/baton/sites")
+    assert [(f["dest"], f["unit"]) for f in files] == [
+        ("/etc/apache2/baton/sites/blog.conf", "site:blog"),
+        ("/etc/apache2/baton/sites/shop.conf", "site:shop"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"name": "../etc"}, "site name"),
+        ({"dir": "../../bob"}, "dir"),
+        ({"dir": "a/b"}, "dir"),
+        ({"account": "Root"}, "account"),
+        ({"domains": ["shop.example\nInclude /etc/shadow"]}, "is not a host name"),
+        ({"domains": ["shop example"]}, "is not a host name"),
+        ({"domains": []}, "has no domain"),
+        ({"php_pool": "x y"}, "php_pool"),
+    ],
+)
+def test_hostile_sites_are_refused(apache: ModuleType, change: dict[str, object], problem: str) -> None:
+    problems = apache.apache_problems([{**SITE, **change}])
+    assert problems and problem in problems[0]
+
+
+def test_a_domain_served_by_two_sites_is_refused(apache: ModuleType) -> None:
+    other = {**SITE, "name": "copy", "domains": ["www.shop.example"]}
+    assert apache.apache_problems([SITE, other]) == ["site 'copy': 'www.shop.example' is also a domain of site 'shop'"]
+
+
+POOL = {"name": "acme", "account": "acme", "user": "acme", "group": "acme", "php_values": {"memory_limit": "128M"}}
+
+
+def test_valid_pools_pass(php_fpm: ModuleType) -> None:
+    assert php_fpm.php_fpm_problems([POOL]) == []
+    [entry] = php_fpm.php_fpm_pool_files([POOL, {**POOL, "name": "gone", "state": "absent"}], "/p", "baton-")
+    assert (entry["dest"], entry["unit"]) == ("/p/baton-acme.conf", "pool:acme")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"name": "../x"},
+        {"user": "root x"},
+        {"php_values": {"memory_limit": "1G\nphp_admin_value[open_basedir] = /"}},
+        {"php_values": {"memory_limit": '"1G"'}},
+        {"php_admin_values": {"open basedir": "/"}},
+    ],
+)
+def test_hostile_pools_are_refused(php_fpm: ModuleType, change: dict[str, object]) -> None:
+    assert php_fpm.php_fpm_problems([{**POOL, **change}])
