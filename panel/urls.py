@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/", include("panel.dns.api.urls")),
     path("api/", include("panel.mail.api.urls")),
     path("api/", include("panel.systemusers.api.urls")),
+    path("api/", include("panel.web.api.urls")),
     path("api/", include("panel.orders.api.urls")),
     path("api/", include("billing.api.urls")),
     path("api-auth/", include("rest_framework.urls", namespace="rest_framework")),

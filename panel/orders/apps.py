@@ -26,6 +26,7 @@ class OrdersConfig(AppConfig):
         from panel.mail.models import Mailbox
         from panel.orders import registry, signals
         from panel.systemusers.models import SystemUser
+        from panel.web.models import Website
 
         registry.register_billable(
             Account,
@@ -40,6 +41,9 @@ class OrdersConfig(AppConfig):
         # A service may bill shell users apart (match on access) or leave the account's own user out (is_main).
         registry.register_billable(
             SystemUser, account_of=lambda user: user.account, fields={"name", "access", "is_active", "is_main"}
+        )
+        registry.register_billable(
+            Website, account_of=lambda site: site.account, fields={"name", "php", "https", "is_enabled"}
         )
         signals.connect_all()
         account_delete_guard(_account_delete_guard)

@@ -102,15 +102,22 @@ def process(server_id: int, service: str) -> bool:
     if not locks.acquire(server_id, holder):
         return False
     try:
-        while (claimed := _claim(server_id, service)) is not None:
-            try:
-                apply_change_set(*claimed, holder=holder)
-            except Exception as error:  # never leave a claimed change set running because of a bug or an outage
-                log.exception("change set #%s could not be applied", claimed[0].pk)
-                _give_up(claimed[0], f"The change could not be applied: {error!r}")
+        # What the service stands on goes first (a website's pool runs as a user the users service creates, and
+        # both are requested together): its runnable change sets on this server, then the service's own.
+        for required in (*registry.get(service).requires, service):
+            _apply_runnable(server_id, required, holder)
     finally:
         locks.release(server_id, holder)
     return True
+
+
+def _apply_runnable(server_id: int, service: str, holder: str) -> None:
+    while (claimed := _claim(server_id, service)) is not None:
+        try:
+            apply_change_set(*claimed, holder=holder)
+        except Exception as error:  # never leave a claimed change set running because of a bug or an outage
+            log.exception("change set #%s could not be applied", claimed[0].pk)
+            _give_up(claimed[0], f"The change could not be applied: {error!r}")
 
 
 @dataclass(frozen=True)
@@ -315,13 +322,19 @@ def _outcomes_by_unit(
     messages: dict[str, list[str]] = {}
     for entry in rejected:
         messages.setdefault(entry["unit"], []).append(f"{entry['label']}: {entry['msg']}".strip())
-    failed = [item for item in items if item.scope in messages]
+    failed = [item for item in items if _units(item) & messages.keys()]
     _fail_items(failed, None, messages)
-    ChangeSetItem.objects.filter(pk__in=[item.pk for item in items if item.scope not in messages]).update(
+    ChangeSetItem.objects.filter(pk__in=[item.pk for item in items if not _units(item) & messages.keys()]).update(
         outcome=ItemOutcome.APPLIED, error=""
     )
-    scopes = {item.scope for item in items}
+    scopes = {unit for item in items for unit in _units(item)}
     return [entry for entry in rejected if change_set.full_run or entry["unit"] in scopes]
+
+
+def _units(item: ChangeSetItem) -> set[str]:
+    """An item's scope names one unit, or several separated by spaces (a website: its vhost and its account's
+    pool), any of which failing fails the item."""
+    return set(item.scope.split()) or {item.scope}
 
 
 def _fail_items(
@@ -329,7 +342,10 @@ def _fail_items(
 ) -> None:
     by_error: dict[str, list[int]] = {}
     for item in items:
-        text = error if error is not None else "\n".join((messages_by_unit or {})[item.scope])
+        found = messages_by_unit or {}
+        text = (
+            error if error is not None else "\n".join(m for unit in sorted(_units(item)) for m in found.get(unit, []))
+        )
         by_error.setdefault(text, []).append(item.pk)
     for text, pks in by_error.items():
         ChangeSetItem.objects.filter(pk__in=pks).update(outcome=ItemOutcome.FAILED, error=text[:5000])

@@ -37,6 +37,8 @@ class ServiceSpec:
     check_tags: tuple[str, ...] = ()
     argument_specs: tuple[str, ...] = field(default_factory=tuple)  # role names whose specs check the render
     lock: Callable[[Server], None] = lambda server: None  # row locks taken while claiming and rendering
+    # Services whose pending change sets on the same server run first, in the same turn (websites need users).
+    requires: tuple[str, ...] = ()
 
 
 _services: dict[str, ServiceSpec] = {}

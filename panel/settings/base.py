@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "panel.dns",
     "panel.mail",
     "panel.systemusers",
+    "panel.web",
     "panel.orders",
     "panel.portal",
     "billing",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from panel.provisioning import registry
 from panel.provisioning.hostvars.users import AccountData, SystemUserData, UsersServerData, render
@@ -14,6 +14,23 @@ from panel.servers.models import Server
 from panel.systemusers.models import SshKey, SystemUser, UnixId
 
 SERVICE = "users"
+# Apps whose objects live in an account's home register what directories they need there: server -> account id
+# -> directory names under web/ (websites). The users role creates them with the account's other directories.
+SiteDirectories = Callable[[Server], dict[int, list[str]]]
+_directory_sources: list[SiteDirectories] = []
+
+
+def register_site_directories(source: SiteDirectories) -> SiteDirectories:
+    _directory_sources.append(source)
+    return source
+
+
+def _site_directories(server: Server) -> dict[int, set[str]]:
+    found: dict[int, set[str]] = defaultdict(set)
+    for source in _directory_sources:
+        for account_id, names in source(server).items():
+            found[account_id].update(names)
+    return found
 
 
 def load(server: Server) -> UsersServerData:
@@ -35,9 +52,10 @@ def load(server: Server) -> UsersServerData:
         users.append(SystemUserData(name, handle, access, scope, hashed, tuple(keys[pk]), is_active, absent=gone))
         accounts[account_id] = (handle, account_active)
     uids = dict(UnixId.objects.filter(account_id__in=accounts).values_list("account_id", "uid"))
+    sites = _site_directories(server)
     return UsersServerData(
         accounts=tuple(
-            AccountData(handle, uids[account_id], active)
+            AccountData(handle, uids[account_id], active, tuple(sorted(sites.get(account_id, ()))))
             for account_id, (handle, active) in accounts.items()
             if account_id in uids
         ),

@@ -91,7 +91,9 @@ def unix_id_for(account: Account) -> UnixId:
     raise Conflict("Could not allocate a uid; try again.", code="busy")
 
 
-def _main_user(account: Account, server: Server, actor: User | None) -> tuple[SystemUser, bool]:
+def account_user(account: Account, server: Server, actor: User | None) -> tuple[SystemUser, bool]:
+    """The account's own user (what its files and PHP run as), created with its uid on first use; and whether it
+    was created now."""
     main = SystemUser.objects.filter(account=account, is_main=True).first()
     if main is not None:
         return main, False
@@ -177,7 +179,7 @@ def system_user_create(
     hashed = password_hash(password) if password else ""
     parsed = _parsed_keys(keys)
     server = _web_server(account)
-    main, main_created = _main_user(account, server, actor)
+    main, main_created = account_user(account, server, actor)
     if name == account.handle:
         if not main_created:
             raise Conflict(f"The account's own user '{name}' exists already.", field="name", code="taken")

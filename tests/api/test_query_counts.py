@@ -175,3 +175,14 @@ def test_system_user_list_queries_are_pinned(
         system_user_create(account=account_a, name=f"alice-{i}", keys=[public_key(), public_key()], actor=None)
     assert _counts(client_a, path) == [expected] * len(PAGE_SIZES)
     assert _counts(staff_client, path) == [expected] * len(PAGE_SIZES)
+
+
+def test_website_list_queries_are_pinned(
+    account_a: Account, client_a: APIClient, staff_client: APIClient, web_server: Server
+) -> None:
+    from panel.web.services import website_create
+
+    for i in range(OBJECTS):
+        website_create(account=account_a, name=f"site{i}", domains=[f"s{i}.example", f"www.s{i}.example"], actor=None)
+    assert _counts(client_a, "/api/websites/") == [4] * len(PAGE_SIZES)
+    assert _counts(staff_client, "/api/websites/") == [4] * len(PAGE_SIZES)

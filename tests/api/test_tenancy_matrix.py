@@ -31,6 +31,8 @@ from panel.provisioning.models import ChangeSet, ChangeSetItem
 from panel.servers.models import Server
 from panel.systemusers import services as systemuser_services
 from panel.systemusers.models import SshKey, SystemUser
+from panel.web.models import Website, WebsiteDomain
+from panel.web.services import website_create
 from tests.conftest import token_client
 from tests.factories import ContactFactory, make_account, make_customer, make_staff
 from tests.sshkeys import public_key
@@ -185,6 +187,17 @@ CASES = [
         {"system_user": "{system_user_a}", "key": NEW_KEY},
     ),
     Case("sshkeys-delete", "delete", "/api/systemusers/keys/{ssh_key_a}/", (401, 202, 404, 202)),
+    Case("websites-list", "get", "/api/websites/", (401, 200, 200, 200)),
+    Case("websites-retrieve", "get", "/api/websites/{website_a}/", (401, 200, 404, 200)),
+    Case(
+        "websites-create",
+        "post",
+        "/api/websites/",
+        (401, 201, 400, 201),
+        {"name": "blog", "domains": ["blog.alice.example"], "account": "{account_a}"},
+    ),
+    Case("websites-update", "patch", "/api/websites/{website_a}/", (401, 200, 404, 200), {"php": "off"}),
+    Case("websites-delete", "delete", "/api/websites/{website_a}/", (401, 202, 404, 202)),
     Case("servers-list", "get", "/api/servers/", (401, 403, 403, 200)),
     Case("servers-retrieve", "get", "/api/servers/{server}/", (401, 403, 403, 200)),
     Case("servers-update", "patch", "/api/servers/{server}/", (401, 403, 403, 200), {"ssh_port": 2222}),
@@ -255,6 +268,8 @@ def world(dns_servers: tuple[Server, Server], mail_server: Server, web_server: S
         account=account_a, name="alice-dev", keys=[public_key()], actor=None
     )
     systemuser_services.system_user_create(account=account_b, name="bob-dev", keys=[public_key()], actor=None)
+    website_a, _ = website_create(account=account_a, name="shop", domains=["shop.alice.example"], actor=None)
+    website_create(account=account_b, name="shop", domains=["shop.bob.example"], actor=None)
     order_a, invoice_a, draft_a = _billing_world(account_a, users["staff"])
     ids = {
         **_payments_world(account_a, users["staff"]),
@@ -274,6 +289,7 @@ def world(dns_servers: tuple[Server, Server], mail_server: Server, web_server: S
         "system_user_a": system_user_a.pk,
         "main_user_a": SystemUser.objects.get(account=account_a, is_main=True).pk,
         "ssh_key_a": system_user_a.keys.get().pk,
+        "website_a": website_a.pk,
     }
     return World(clients, ids, account_a, account_b)
 
@@ -338,6 +354,8 @@ def fingerprint() -> tuple[Any, ...]:
             )
         ),
         list(SshKey.objects.order_by("pk").values_list("pk", "system_user_id", "fingerprint", "pending_delete")),
+        list(Website.objects.order_by("pk").values_list("pk", "name", "php", "is_enabled", "pending_delete")),
+        list(WebsiteDomain.objects.order_by("pk").values_list("pk", "website_id", "name")),
         list(Order.objects.order_by("pk").values_list("pk", "billed_until")),
         list(Invoice.objects.order_by("pk").values_list("pk", "state", "number")),
         list(PaymentSource.objects.order_by("pk").values_list("pk", "holder", "iban", "is_active")),

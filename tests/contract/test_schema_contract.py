@@ -41,6 +41,7 @@ from panel.mail import services as mail_services
 from panel.orders.services import order_update_for, service_create
 from panel.servers.models import Placement
 from panel.systemusers import services as systemuser_services
+from panel.web.services import website_create
 from tests.factories import ContactFactory, make_account, make_customer, make_staff
 
 # Per operation and actor; BATON_CONTRACT_EXAMPLES=200 for a deeper run by hand.
@@ -107,6 +108,7 @@ def _build_world() -> World:
     reply, _ = mail_services.autoresponse_set(mailbox=mailbox, subject="Away", body="Back soon.", actor=None)
     key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGd2e3cIbdBLNvXQCILqSVZDv0fWFZnBqV0tDpx9qmlm contract"
     system_user, _ = systemuser_services.system_user_create(account=account_a, name="alice-dev", keys=[key], actor=None)
+    website, _ = website_create(account=account_a, name="shop", domains=["shop.alice.example"], actor=None)
     service_create(description="Hosting", content_type="accounts.account", nominal_price="10.00", actor=staff)
     [order] = order_update_for(obj=account_a, actor=None, on=date(2024, 3, 1))
     invoice = invoice_create(account=account_a, kind="fee", actor=staff)
@@ -136,6 +138,7 @@ def _build_world() -> World:
         "mail/autoresponses": reply.pk,
         "systemusers": system_user.pk,
         "systemusers/keys": system_user.keys.get().pk,
+        "websites": website.pk,
         "servers": placement.server_id,
         "placements": placement.pk,
         "orders": order.pk,

@@ -109,3 +109,14 @@ def test_problems(filters: ModuleType, accounts: list, users: list, expected: st
 def test_no_problems_for_valid_data(filters: ModuleType) -> None:
     names = [group["name"] for group in GROUPS.values()]
     assert filters.users_problems(ACCOUNTS, USERS, 200000, 299999, names) == []
+
+
+def test_website_directories_come_with_their_account(filters: ModuleType) -> None:
+    accounts = [{"name": "acme", "uid": 200001, "sites": ["shop", "blog"]}]
+    paths = {entry["path"]: entry for entry in filters.users_dirs(accounts, [], "/srv/baton", 199990)}
+    assert paths["/srv/baton/acme/web/shop"]["uid"] == 0 and paths["/srv/baton/acme/web/shop"]["gid"] == 200001
+    assert paths["/srv/baton/acme/web/blog/public"]["uid"] == 200001
+    bad = [{"name": "acme", "uid": 200001, "sites": ["../bob"]}]
+    assert filters.users_problems(bad, [], 200000, 299999, []) == [
+        "account 'acme': site directory '../bob' is not one directory name"
+    ]

@@ -14,6 +14,7 @@ class AccountData:
     name: str  # the handle: the account's unix user and group
     uid: int
     active: bool  # false: the account is disabled, every login of its users is refused
+    sites: tuple[str, ...] = ()  # its websites' directories under web/
 
 
 @dataclass(frozen=True)
@@ -51,11 +52,16 @@ def _user(user: SystemUserData) -> dict[str, Any]:
     return rendered
 
 
+def _account(account: AccountData) -> dict[str, Any]:
+    rendered: dict[str, Any] = {"name": unsafe(account.name), "uid": account.uid, "state": "present"}
+    rendered["active"] = account.active
+    if account.sites:
+        rendered["sites"] = [unsafe(site) for site in sorted(account.sites)]
+    return rendered
+
+
 def render(data: UsersServerData) -> dict[str, Any]:
     return {
-        "users__host_accounts": [
-            {"name": unsafe(a.name), "uid": a.uid, "state": "present", "active": a.active}
-            for a in sorted(data.accounts, key=lambda a: a.name)
-        ],
+        "users__host_accounts": [_account(a) for a in sorted(data.accounts, key=lambda a: a.name)],
         "users__host_users": [_user(u) for u in sorted(data.users, key=lambda u: u.name)],
     }

@@ -47,6 +47,9 @@ def users_problems(
             problems.append(f"account {name!r}: uid {uid} is used twice")
         if name in seen_accounts:
             problems.append(f"account name {name!r} appears twice")
+        for site in account.get("sites") or []:
+            if not _SCOPE.fullmatch(f"web/{site}"):
+                problems.append(f"account {name!r}: site directory {site!r} is not one directory name")
         seen_accounts[name] = uid if isinstance(uid, int) else -1
         seen_uids.add(uid if isinstance(uid, int) else -1)
     seen_users: set[str] = set()
@@ -141,7 +144,8 @@ def users_key_files(users: list[dict[str, Any]], accounts: list[dict[str, Any]],
 def users_dirs(accounts: list[dict[str, Any]], users: list[dict[str, Any]], base: str, tenants_gid: int) -> list[dict]:
     """baton.core.ensure_dirs entries: every present account's home (the chroot root: root-owned, other tenants
     denied by ACL, the owner allowed, www-data through "other"), its writable and read-only subdirectories, and
-    the site directory of every scoped user (root-owned too: it is that user's chroot)."""
+    the directory of every website of the account and of every scoped user's site (root-owned too: it is a
+    per-site user's chroot), each with its public/ owned by the account."""
     dirs: list[dict[str, Any]] = []
     by_name = {str(account["name"]): account for account in _present(accounts)}
     for name, account in sorted(by_name.items()):
@@ -160,8 +164,9 @@ def users_dirs(accounts: list[dict[str, Any]], users: list[dict[str, Any]], base
             {"path": f"{home}/tmp", "uid": uid, "gid": uid, "mode": "0700", "unit": unit},
             {"path": f"{home}/logs", "uid": 0, "gid": uid, "mode": "0750", "unit": unit},
         ]
-    scopes = sorted({(str(u["account"]), str(u["scope"])) for u in _present(users) if u.get("scope")})
-    for account_name, scope in scopes:
+    scopes = {(str(u["account"]), str(u["scope"])) for u in _present(users) if u.get("scope")}
+    scopes |= {(name, f"web/{site}") for name, account in by_name.items() for site in account.get("sites") or []}
+    for account_name, scope in sorted(scopes):
         if account_name not in by_name:
             continue
         uid, site = int(by_name[account_name]["uid"]), f"{base}/{account_name}/{scope}"

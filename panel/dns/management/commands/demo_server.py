@@ -1,5 +1,5 @@
-"""Attach a local test server to the demo as its DNS primary, mail server and web server (system users only until
-websites land), and give the demo customer a zone, a mail domain, a mailbox, an address and an SFTP user.
+"""Attach a local test server to the demo as its DNS primary, mail server and web server, and give the demo
+customer a zone, a mail domain, a mailbox, an address, an SFTP user and a PHP site.
 
 Reads the connection details `python -m tests.hosts start NAME -p 53` wrote. Idempotent: a restarted test
 server (new ports, new host key) is updated, its key confirmed, and the demo zone converged onto it again.
@@ -31,6 +31,8 @@ from panel.servers.services import (
 )
 from panel.systemusers import services as systemusers
 from panel.systemusers.models import SystemUser
+from panel.web.models import Website
+from panel.web.services import website_create
 
 DEMO_ZONE = "demo.example"
 DEMO_MAILBOX = ("demo", "demo-mailbox-password")
@@ -78,9 +80,13 @@ class Command(BaseCommand):
             )
         else:
             request(server=server, service="users", objects=(), actor=None)
+        if not Website.objects.filter(account=account, name="www").exists():
+            website_create(account=account, name="www", domains=[f"www.{DEMO_ZONE}", DEMO_ZONE], actor=None)
+        else:
+            request(server=server, service="web", objects=(), actor=None)
         ports = host["ports"]
         self.stdout.write(
-            f"\nTest server {server.name} (SSH on 127.0.0.1:{server.ssh_port}) serves the demo zone, mail and SFTP:\n"
+            f"\nTest server {server.name} (SSH on 127.0.0.1:{server.ssh_port}) serves the demo:\n"
             f"  dig @127.0.0.1 -p {ports['53']} www.{DEMO_ZONE}\n"
             f"  mail to info@{DEMO_ZONE}: SMTP on 127.0.0.1:{ports['25']}, e.g.\n"
             f"    python3 -c \"import smtplib; smtplib.SMTP('127.0.0.1', {ports['25']}).sendmail("
@@ -89,6 +95,10 @@ class Command(BaseCommand):
             f"password {DEMO_MAILBOX[1]} (submission: 127.0.0.1:{ports['587']})\n"
             f"  SFTP as the demo account (chrooted to its home /srv/baton/{account.handle}):\n"
             f"    sftp -P {server.ssh_port} {account.handle}@127.0.0.1   (password {DEMO_SFTP_PASSWORD})\n"
+            f"  the PHP site www.{DEMO_ZONE} (files in /web/www/public over SFTP), e.g.\n"
+            f"    echo '<?php echo \"Hello from \" . get_current_user() . PHP_EOL;' > index.php\n"
+            f"    echo 'put index.php web/www/public/' | sftp -P {server.ssh_port} {account.handle}@127.0.0.1\n"
+            f"    curl -H 'Host: www.{DEMO_ZONE}' http://127.0.0.1:{ports.get('80', '?')}/\n"
             f"Change a record or a mailbox in the panel or the API: the server follows within seconds.\n"
         )
 

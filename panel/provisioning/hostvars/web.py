@@ -1,0 +1,70 @@
+"""Renderer of the web service: the panel's websites on one server -> php_fpm__host_pools (one pool per account
+with a PHP site, running as the account's user) and apache__host_sites. Pure and sorted; customer strings tagged
+unsafe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from panel.provisioning.hostvars import unsafe
+
+
+@dataclass(frozen=True)
+class SiteData:
+    name: str  # on the server: <handle>-<site>
+    account: str
+    dir: str
+    domains: tuple[str, ...]  # the primary first
+    php: bool
+    https: str
+    active: bool  # false: the site or its account is disabled (503)
+    absent: bool = False
+
+
+@dataclass(frozen=True)
+class WebServerData:
+    sites: tuple[SiteData, ...]
+
+
+def site_unit(site_name: str) -> str:
+    return f"site:{site_name}"
+
+
+def pool_unit(account: str) -> str:
+    return f"pool:{account}"
+
+
+def _site(site: SiteData) -> dict[str, Any]:
+    if site.absent:
+        return {"name": unsafe(site.name), "account": unsafe(site.account), "state": "absent"}
+    return {
+        "name": unsafe(site.name),
+        "account": unsafe(site.account),
+        "dir": unsafe(site.dir),
+        "domains": [unsafe(domain) for domain in site.domains],
+        "php_pool": unsafe(site.account) if site.php else "",
+        "https": site.https,
+        "active": site.active,
+        "state": "present",
+        "unit": site_unit(site.name),
+    }
+
+
+def render(data: WebServerData) -> dict[str, Any]:
+    sites = sorted(data.sites, key=lambda s: s.name)
+    with_php = sorted({s.account for s in sites if s.php and not s.absent})
+    return {
+        "php_fpm__host_pools": [
+            {
+                "name": unsafe(account),
+                "account": unsafe(account),
+                "user": unsafe(account),
+                "group": unsafe(account),
+                "state": "present",
+                "unit": pool_unit(account),
+            }
+            for account in with_php
+        ],
+        "apache__host_sites": [_site(site) for site in sites],
+    }

@@ -1,0 +1,59 @@
+"""Input shapes of the websites API. Rules live in the services and validators."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rest_framework import serializers
+
+from panel.accounts.api.serializers import AccountOwnedSerializer
+from panel.mail.api.serializers import APPLY_FIELDS, SUSPENDED_HELP
+from panel.web.choices import HttpsMode, PhpMode
+from panel.web.models import Website
+from panel.web.validators import DOMAINS_PER_SITE
+
+
+class DomainNamesField(serializers.ListField):  # type: ignore[type-arg]
+    """Host names in, the site's domains (primary first) out."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        if hasattr(data, "all"):
+            return [domain.name for domain in data.all()]
+        return list(super().to_representation(data))
+
+
+class WebsiteSerializer(AccountOwnedSerializer):
+    suspended = serializers.BooleanField(read_only=True, help_text=SUSPENDED_HELP)
+    server = serializers.SlugRelatedField(slug_field="name", read_only=True)  # type: ignore[var-annotated]
+    php = serializers.ChoiceField(choices=PhpMode.choices, required=False)
+    https = serializers.ChoiceField(choices=HttpsMode.choices, required=False)
+    domains = DomainNamesField(
+        child=serializers.CharField(max_length=253, trim_whitespace=False),
+        min_length=1,
+        max_length=DOMAINS_PER_SITE,
+        help_text="Host names, the primary first; each is one site's only.",
+    )
+    document_root = serializers.SerializerMethodField(help_text="Where the site's files go (over SFTP).")
+
+    class Meta:
+        model = Website
+        fields: ClassVar[list[str]] = [
+            "id",
+            "account",
+            "name",
+            "server",
+            "domains",
+            "php",
+            "https",
+            "is_enabled",
+            "document_root",
+            *APPLY_FIELDS,
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields: ClassVar[list[str]] = APPLY_FIELDS
+        extra_kwargs: ClassVar[dict[str, Any]] = {"name": {"validators": []}}  # taken: 409 from the service
+        validators: ClassVar[list[Any]] = []
+
+    def get_document_root(self, site: Website) -> str:
+        return f"/srv/baton/{site.account.handle}/web/{site.name}/public"

@@ -1,0 +1,199 @@
+"""Every write to websites. Each marks the site pending and asks the provisioning engine to converge the account's
+web server: the web service (its pool and vhost) and the users service (its directory in the account's home, and
+the account's own unix user, which its PHP runs as). The web change set is returned.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from panel.accounts.models import Account, User
+from panel.accounts.registry import on_account_disable, on_account_enable
+from panel.core.access import require_account_writable
+from panel.core.audit import record_change, snapshot
+from panel.core.choices import ChangeAction
+from panel.core.errors import Conflict, ValidationFailed, checked, refuse
+from panel.dns.models import Record, Zone
+from panel.dns.services import record_create
+from panel.provisioning import services as provisioning
+from panel.provisioning.choices import ApplyState
+from panel.provisioning.hostvars.web import pool_unit, site_unit
+from panel.provisioning.models import ChangeSet
+from panel.servers.choices import ServerRole
+from panel.servers.models import Server
+from panel.servers.selectors import server_for
+from panel.systemusers import services as systemusers
+from panel.web import validators
+from panel.web.choices import HttpsMode, PhpMode
+from panel.web.models import Website, WebsiteDomain
+
+SERVICE = "web"
+WEBSITE_EDITABLE = ("php", "https", "is_enabled")
+
+
+def _web_server(account: Account) -> Server:
+    server = server_for(account=account, role=ServerRole.WEB)
+    if server is None:
+        raise Conflict("No web server is set up for this account yet; ask support.", code="no_server")
+    return server
+
+
+def _scope(site: Website) -> str:
+    """A site fails when its vhost or its account's pool is refused."""
+    return f"{site_unit(site.server_name)} {pool_unit(site.account.handle)}"
+
+
+def _converge(site: Website, actor: User | None) -> ChangeSet:
+    Website.objects.filter(pk=site.pk).update(apply_state=ApplyState.PENDING, apply_error="")
+    # The users role creates (and keeps) the site's directory; its run is the account's, like a user change.
+    main, _ = systemusers.account_user(site.account, site.server, actor)
+    provisioning.request(
+        server=site.server,
+        service=systemusers.SERVICE,
+        objects=[(main, systemusers.unit_of(site.account))],
+        actor=actor,
+    )
+    return provisioning.request(server=site.server, service=SERVICE, objects=[(site, _scope(site))], actor=actor)
+
+
+def _fields(changes: dict[str, Any]) -> dict[str, Any]:
+    checks = {
+        "php": lambda v: None if v in PhpMode.values else refuse(f"Choose one of {', '.join(PhpMode.values)}."),
+        "https": lambda v: (
+            None
+            if v == HttpsMode.OFF
+            else refuse("HTTPS needs a certificate for the site; certificates are not available yet.")
+        ),
+        "is_enabled": lambda v: None if isinstance(v, bool) else refuse("true or false."),
+    }
+    for field, value in changes.items():
+        if field not in checks:
+            raise ValidationFailed(f"'{field}' cannot be changed here.", field=field)
+        checked(field, checks[field], value)
+    return changes
+
+
+def _set_domains(site: Website, domains: list[str]) -> None:
+    taken = WebsiteDomain.objects.filter(name__in=domains).exclude(website=site).values_list("name", flat=True)
+    if taken:
+        raise Conflict(f"'{sorted(taken)[0]}' is a domain of another site.", field="domains", code="taken")
+    site.domains.all().delete()
+    try:
+        with transaction.atomic():
+            WebsiteDomain.objects.bulk_create(
+                WebsiteDomain(website=site, name=name, is_primary=index == 0, position=index)
+                for index, name in enumerate(domains)
+            )
+    except IntegrityError as error:  # taken meanwhile by another request
+        raise Conflict(
+            "A domain of this site was just taken by another site.", field="domains", code="taken"
+        ) from error
+
+
+def _dns_follows(site: Website, domains: Iterable[str], actor: User | None) -> None:
+    """When the account's zone of a domain is hosted here, its A (or AAAA) record follows automatically, unless
+    the name has an address or an alias already."""
+    address = _public_address(site.server)
+    if address is None:
+        return
+    rtype = "A" if address.version == 4 else "AAAA"
+    zones = list(Zone.objects.filter(account=site.account, pending_delete=False))
+    for domain in domains:
+        zone = max((z for z in zones if domain == z.name or domain.endswith(f".{z.name}")), key=lambda z: len(z.name),
+                   default=None)  # fmt: skip
+        if zone is None:
+            continue
+        name = "@" if domain == zone.name else domain.removesuffix(f".{zone.name}")
+        existing = Record.objects.filter(zone=zone, name=name, type__in=("A", "AAAA", "CNAME"), pending_delete=False)
+        if not existing.exists():
+            record_create(zone=zone, name=name, type=rtype, value=str(address), actor=actor)
+
+
+def _public_address(server: Server) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(server.reachable_address)
+    except ValueError:
+        return None
+
+
+@transaction.atomic
+def website_create(
+    *, account: Account, name: str, domains: list[str], actor: User | None, **fields: Any
+) -> tuple[Website, ChangeSet]:
+    """A site of `account` on its web server, with its domains (the primary first)."""
+    require_account_writable(actor, account)
+    checked("name", validators.validate_site_name, name)
+    clean_domains = checked("domains", validators.normalize_domains, domains)
+    clean = _fields(fields)
+    server = _web_server(account)
+    site = Website(account=account, server=server, name=name, **clean)
+    try:
+        with transaction.atomic():
+            site.save()
+    except IntegrityError as error:
+        raise Conflict(f"This account has a site named '{name}' already.", field="name", code="taken") from error
+    _set_domains(site, clean_domains)
+    record_change(actor=actor, action=ChangeAction.CREATE, obj=site, after=_snapshot(site))
+    _dns_follows(site, clean_domains, actor)
+    return site, _converge(site, actor)
+
+
+def _snapshot(site: Website) -> dict[str, Any]:
+    return {**snapshot(site), "domains": list(site.domains.values_list("name", flat=True))}
+
+
+def _locked(site: Website) -> Website:
+    site = Website.objects.select_for_update().select_related("account", "server").get(pk=site.pk)
+    if site.pending_delete:
+        raise Conflict("This site is being deleted.", code="deleted")
+    return site
+
+
+@transaction.atomic
+def website_update(
+    *, website: Website, actor: User | None, domains: list[str] | None = None, **changes: Any
+) -> tuple[Website, ChangeSet]:
+    require_account_writable(actor, website.account)
+    site = _locked(website)
+    if changes.pop("name", site.name) != site.name:
+        raise ValidationFailed("A site cannot be renamed: its name is its directory.", field="name")
+    if changes.pop("account", site.account) != site.account:
+        raise ValidationFailed("A site cannot move to another account.", field="account")
+    before = _snapshot(site)
+    for field, value in _fields(changes).items():
+        setattr(site, field, value)
+    site.save()
+    if domains is not None:
+        clean_domains = checked("domains", validators.normalize_domains, domains)
+        added = set(clean_domains) - set(before["domains"])
+        _set_domains(site, clean_domains)
+        _dns_follows(site, [d for d in clean_domains if d in added], actor)
+    record_change(actor=actor, action=ChangeAction.UPDATE, obj=site, before=before, after=_snapshot(site))
+    return site, _converge(site, actor)
+
+
+@transaction.atomic
+def website_delete(*, website: Website, actor: User | None) -> ChangeSet:
+    """Its vhost goes from the server once applied; its files stay in the account's home."""
+    require_account_writable(actor, website.account)
+    site = _locked(website)
+    record_change(actor=actor, action=ChangeAction.DELETE, obj=site, before=_snapshot(site))
+    Website.objects.filter(pk=site.pk).update(pending_delete=True)
+    return _converge(site, actor)
+
+
+def _resuspend_sites(account: Account, actor: User | None) -> list[ChangeSet]:
+    """The account was disabled or enabled: its sites go to their servers again, rendered 503 (suspended) or
+    served again."""
+    change_sets: dict[int, ChangeSet] = {}
+    for site in account.websites.filter(pending_delete=False).select_related("server", "account"):
+        change_sets[site.server_id] = _converge(site, actor)
+    return [change_sets[pk] for pk in sorted(change_sets)]
+
+
+on_account_disable(_resuspend_sites)
+on_account_enable(_resuspend_sites)

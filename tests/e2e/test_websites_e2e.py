@@ -1,0 +1,106 @@
+"""Websites from the API down to HTTP: a real web server registered through the API, two customers' PHP sites
+created through the API and applied by a real Huey worker, their files uploaded over SFTP as each account, and
+requests with each site's Host header to the server's published port 80: PHP runs as the site's own account,
+cannot read the other account's files, and a disabled account's site answers 503 until it is enabled."""
+
+from __future__ import annotations
+
+import http.client
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import paramiko
+import pytest
+
+from tests import hosts
+from tests.e2e.conftest import Api, Worker, customer_api, register_server, staff_api
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "site upload password"
+PROBE = b"""<?php
+header('Content-Type: text/plain');
+echo 'user=', posix_getpwuid(posix_geteuid())['name'], "\\n";
+echo 'open_basedir=', ini_get('open_basedir'), "\\n";
+$other = $_GET['read'] ?? '';
+if ($other !== '') { echo 'read=', @file_get_contents($other) === false ? 'denied' : 'allowed', "\\n"; }
+"""
+
+
+@pytest.fixture(scope="module")
+def web_host() -> Iterator[hosts.TestHost]:
+    name = "baton-e2e-www1"
+    try:
+        yield hosts.start(name, ports=[80])
+    finally:
+        hosts.stop(name)
+
+
+def get(host: hosts.TestHost, hostname: str, path: str) -> tuple[int, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", host.ports[80], timeout=20)
+    try:
+        connection.request("GET", path, headers={"Host": hostname})
+        response = connection.getresponse()
+        return response.status, response.read().decode(errors="replace")
+    finally:
+        connection.close()
+
+
+def applied(api: Api, change_set: int) -> None:
+    state = api.wait_applied(change_set, timeout=240)
+    assert state["state"] == "applied", state
+
+
+def upload(host: hosts.TestHost, user: str, files: dict[str, bytes]) -> None:
+    client = paramiko.SSHClient()
+    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    client.connect("127.0.0.1", port=host.ssh_port, username=user, password=PASSWORD, allow_agent=False,
+                   look_for_keys=False, timeout=20)  # fmt: skip
+    try:
+        with client.open_sftp() as sftp:
+            for path, content in files.items():
+                with sftp.open(path, "wb") as remote:
+                    remote.write(content)
+    finally:
+        client.close()
+
+
+def site_with_files(host: hosts.TestHost, staff: Api, customer: Api, handle: str, domain: str) -> dict[str, Any]:
+    """A PHP site created by the customer, its password set on the account's own user, its files uploaded."""
+    site = customer.ok("POST", "/api/websites/", {"name": "www", "domains": [domain, f"www.{domain}"]})
+    applied(staff, site["change_set"])
+    [main] = customer.ok("GET", f"/api/systemusers/?search={handle}")["results"]
+    password = customer.ok("POST", f"/api/systemusers/{main['id']}/set-password/", {"password": PASSWORD})
+    applied(staff, password["change_set"])
+    upload(host, handle, {"/web/www/public/probe.php": PROBE, "/web/www/public/index.html": b"hello\n"})
+    return site
+
+
+def test_php_sites_through_the_api_served_over_http(
+    live_server: Any, start_worker: Callable[[], Worker], web_host: hosts.TestHost
+) -> None:
+    start_worker()
+    staff = staff_api(live_server, "web-staff")
+    server = register_server(staff, web_host, ["web"])
+    staff.ok("POST", "/api/placements/", {"role": "web", "server": server["id"]})
+    shop, other = customer_api(live_server, staff, "shopco"), customer_api(live_server, staff, "otherco")
+    site_with_files(web_host, staff, shop, "shopco", "shop.example")
+    site_with_files(web_host, staff, other, "otherco", "other.example")
+
+    status, body = get(web_host, "www.shop.example", "/probe.php?read=/srv/baton/otherco/web/www/public/probe.php")
+    assert status == 200, body
+    assert "user=shopco" in body and "open_basedir=/srv/baton/shopco/" in body and "read=denied" in body
+    status, body = get(web_host, "other.example", "/probe.php?read=/srv/baton/shopco/web/www/public/probe.php")
+    assert (status, "user=otherco" in body, "read=denied" in body) == (200, True, True), body
+    assert get(web_host, "shop.example", "/index.html") == (200, "hello\n")
+
+    account = staff.ok("GET", "/api/accounts/?search=shopco")["results"][0]["id"]
+    disabled = staff.ok("POST", f"/api/accounts/{account}/disable/")
+    for change_set in disabled["change_sets"]:
+        applied(staff, change_set)
+    status, body = get(web_host, "shop.example", "/index.html")
+    assert status == 503 and "suspended" in body
+    assert get(web_host, "other.example", "/index.html") == (200, "hello\n")  # the other account goes on
+    enabled = staff.ok("POST", f"/api/accounts/{account}/enable/")
+    for change_set in enabled["change_sets"]:
+        applied(staff, change_set)
+    assert get(web_host, "shop.example", "/index.html") == (200, "hello\n")
