@@ -93,3 +93,30 @@ def checked(field: str, validate: Callable[[Any], Any], value: Any) -> Any:
 def refuse(message: str) -> None:
     """For inline checks passed to `checked`: refuse with `message`."""
     raise DjangoValidationError(message, code="invalid")
+
+
+def checked_fields(changes: Mapping[str, Any], checks: Mapping[str, Callable[[Any], Any]]) -> dict[str, Any]:
+    """`checked` for each of a service's keyword fields: a field without a check cannot be set there (400 naming
+    it). Returns the values as the checks normalised them."""
+    clean = {}
+    for field, value in changes.items():
+        if field not in checks:
+            raise ValidationFailed(f"'{field}' cannot be changed here.", field=field)
+        clean[field] = checked(field, checks[field], value)
+    return clean
+
+
+def one_of(values: Sequence[str]) -> Callable[[Any], None]:
+    """A check for `checked`: the value is one of `values`."""
+
+    def check(value: Any) -> None:
+        if value not in values:
+            refuse(f"Choose one of {', '.join(values)}.")
+
+    return check
+
+
+def boolean(value: Any) -> None:
+    """A check for `checked`: true or false."""
+    if not isinstance(value, bool):
+        refuse("true or false.")

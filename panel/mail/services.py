@@ -15,7 +15,7 @@ from panel.accounts.registry import on_account_disable, on_account_enable
 from panel.core.access import require_account_writable
 from panel.core.audit import record_change, record_creations, snapshot
 from panel.core.choices import ChangeAction
-from panel.core.errors import Conflict, ValidationFailed, checked, refuse
+from panel.core.errors import Conflict, ValidationFailed, boolean, checked, checked_fields, one_of, refuse
 from panel.dns import validators as dns_validators
 from panel.dns.models import Zone
 from panel.dns.services import record_create
@@ -113,14 +113,11 @@ def _mailbox_fields(changes: dict[str, Any]) -> dict[str, Any]:
     checks: dict[str, Callable[[Any], Any]] = {
         "quota_mb": validators.validate_quota,
         "sieve_custom": validators.validate_sieve,
-        "spam": lambda v: None if v in SpamPreset.values else refuse(f"Choose one of {', '.join(SpamPreset.values)}."),
+        "spam": one_of(SpamPreset.values),
         "spam_score": lambda v: None if isinstance(v, int) and 1 <= v <= 50 else refuse("A score from 1 to 50."),
-        "is_active": lambda v: None if isinstance(v, bool) else refuse("true or false."),
+        "is_active": boolean,
     }
-    for field, value in changes.items():
-        if field not in checks:
-            raise ValidationFailed(f"'{field}' cannot be changed here.", field=field)
-        checked(field, checks[field], value)
+    checked_fields(changes, checks)
     return changes
 
 

@@ -7,7 +7,7 @@ account's files belong to, so it stays until the account goes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
@@ -19,7 +19,7 @@ from panel.accounts.registry import on_account_disable, on_account_enable, unix_
 from panel.core.access import require_account_writable
 from panel.core.audit import record_change, snapshot
 from panel.core.choices import ChangeAction
-from panel.core.errors import Conflict, ValidationFailed, checked, refuse
+from panel.core.errors import Conflict, ValidationFailed, boolean, checked, checked_fields, one_of
 from panel.mail.validators import validate_password
 from panel.provisioning import services as provisioning
 from panel.provisioning.choices import ApplyState
@@ -125,16 +125,8 @@ def _check_name(account: Account, name: Any) -> str:
 
 
 def _user_fields(changes: dict[str, Any], *, is_main: bool) -> dict[str, Any]:
-    checks: dict[str, Callable[[Any], Any]] = {
-        "access": lambda v: None if v in Access.values else refuse(f"Choose one of {', '.join(Access.values)}."),
-        "scope": validators.validate_scope,
-        "is_active": lambda v: None if isinstance(v, bool) else refuse("true or false."),
-    }
-    clean = {}
-    for field, value in changes.items():
-        if field not in checks:
-            raise ValidationFailed(f"'{field}' cannot be changed here.", field=field)
-        clean[field] = checked(field, checks[field], value)
+    checks = {"access": one_of(Access.values), "scope": validators.validate_scope, "is_active": boolean}
+    clean = checked_fields(changes, checks)
     if is_main and clean.get("scope"):
         raise ValidationFailed("The account's own user always has the whole home.", field="scope")
     return clean

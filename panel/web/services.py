@@ -16,7 +16,7 @@ from panel.accounts.registry import on_account_disable, on_account_enable
 from panel.core.access import require_account_writable
 from panel.core.audit import record_change, snapshot
 from panel.core.choices import ChangeAction
-from panel.core.errors import Conflict, ValidationFailed, checked, refuse
+from panel.core.errors import Conflict, ValidationFailed, boolean, checked, checked_fields, one_of, refuse
 from panel.dns.models import Record, Zone
 from panel.dns.services import record_create
 from panel.provisioning import services as provisioning
@@ -61,20 +61,13 @@ def _converge(site: Website, actor: User | None) -> ChangeSet:
 
 
 def _fields(changes: dict[str, Any]) -> dict[str, Any]:
+    https_off = "HTTPS needs a certificate for the site; certificates are not available yet."
     checks = {
-        "php": lambda v: None if v in PhpMode.values else refuse(f"Choose one of {', '.join(PhpMode.values)}."),
-        "https": lambda v: (
-            None
-            if v == HttpsMode.OFF
-            else refuse("HTTPS needs a certificate for the site; certificates are not available yet.")
-        ),
-        "is_enabled": lambda v: None if isinstance(v, bool) else refuse("true or false."),
+        "php": one_of(PhpMode.values),
+        "https": lambda v: None if v == HttpsMode.OFF else refuse(https_off),
+        "is_enabled": boolean,
     }
-    for field, value in changes.items():
-        if field not in checks:
-            raise ValidationFailed(f"'{field}' cannot be changed here.", field=field)
-        checked(field, checks[field], value)
-    return changes
+    return checked_fields(changes, checks)
 
 
 def _set_domains(site: Website, domains: list[str]) -> None:

@@ -269,7 +269,7 @@ def world(dns_servers: tuple[Server, Server], mail_server: Server, web_server: S
     )
     systemuser_services.system_user_create(account=account_b, name="bob-dev", keys=[public_key()], actor=None)
     website_a, _ = website_create(account=account_a, name="shop", domains=["shop.alice.example"], actor=None)
-    website_create(account=account_b, name="shop", domains=["shop.bob.example"], actor=None)
+    website_create(account=account_b, name="shop", domains=["shop.bob-elsewhere.org"], actor=None)
     order_a, invoice_a, draft_a = _billing_world(account_a, users["staff"])
     ids = {
         **_payments_world(account_a, users["staff"]),
