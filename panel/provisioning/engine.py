@@ -333,8 +333,8 @@ def _outcomes_by_unit(
 
 def _units(item: ChangeSetItem) -> set[str]:
     """An item's scope names one unit, or several separated by spaces (a website: its vhost and its account's
-    pool), any of which failing fails the item."""
-    return set(item.scope.split()) or {item.scope}
+    pool), any of which failing fails the item. The whole scope counts too (an address's scope is its text)."""
+    return {item.scope, *item.scope.split()}
 
 
 def _fail_items(
