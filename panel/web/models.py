@@ -40,11 +40,6 @@ class Website(Provisioned, TimeStampedModel):
         """Its name on the server (the vhost's file): unique there, since handles are."""
         return f"{self.account.handle}-{self.name}"
 
-    @property
-    def primary_domain(self) -> str:
-        first = next((d for d in self.domains.all() if d.is_primary), None)
-        return first.name if first else ""
-
 
 class WebsiteDomain(models.Model):
     """A host name a site answers for; each is one site's only, across the whole panel."""

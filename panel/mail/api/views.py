@@ -70,12 +70,7 @@ class MailboxViewSet(ProvisionedViewSet):
     @extend_schema(request=PasswordSerializer, responses={202: ChangeSetRefSerializer})
     @action(detail=True, methods=["post"], url_path="set-password", serializer_class=PasswordSerializer)
     def set_password(self, request: Request, pk: str | None = None) -> Response:
-        serializer = PasswordSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        _, change_set = services.mailbox_set_password(
-            mailbox=self.get_object(), actor=request_actor(request), password=serializer.validated_data["password"]
-        )
-        return Response({"change_set": change_set.pk}, status=status.HTTP_202_ACCEPTED)
+        return self.set_password_with(request, services.mailbox_set_password, PasswordSerializer)
 
 
 class AddressViewSet(ProvisionedViewSet):

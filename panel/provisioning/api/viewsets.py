@@ -85,6 +85,18 @@ class ProvisionedViewSet(ServiceModelViewSet):
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._with_change_set(super().update(request, *args, **kwargs))
 
+    def set_password_with(self, request: Request, service: Any, serializer_class: type[Any]) -> Response:
+        """The body of a `set-password` action: the password checked by `serializer_class`, set by `service` on
+        this object; answers 202 with the change set."""
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        _, change_set = service(
+            **{self.instance_kwarg: self.get_object()},
+            actor=request_actor(request),
+            password=serializer.validated_data["password"],
+        )
+        return Response({"change_set": change_set.pk}, status=status.HTTP_202_ACCEPTED)
+
     @extend_schema(responses={202: DeletionAcceptedSerializer})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         assert self.delete_service is not None

@@ -6,12 +6,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from panel.core.api.viewsets import request_actor
 from panel.provisioning.api.viewsets import ChangeSetRefSerializer, ProvisionedViewSet
 from panel.systemusers import services
 from panel.systemusers.api.serializers import SshKeySerializer, SystemUserPasswordSerializer, SystemUserSerializer
@@ -34,12 +32,7 @@ class SystemUserViewSet(ProvisionedViewSet):
     @extend_schema(request=SystemUserPasswordSerializer, responses={202: ChangeSetRefSerializer})
     @action(detail=True, methods=["post"], url_path="set-password", serializer_class=SystemUserPasswordSerializer)
     def set_password(self, request: Request, pk: str | None = None) -> Response:
-        serializer = SystemUserPasswordSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        _, change_set = services.system_user_set_password(
-            system_user=self.get_object(), actor=request_actor(request), password=serializer.validated_data["password"]
-        )
-        return Response({"change_set": change_set.pk}, status=status.HTTP_202_ACCEPTED)
+        return self.set_password_with(request, services.system_user_set_password, SystemUserPasswordSerializer)
 
 
 class SshKeyViewSet(ProvisionedViewSet):
