@@ -145,7 +145,27 @@ def dig(host: hosts.TestHost, name: str, rdtype: str) -> list[str]:
     )
 
 
+def rcpt(host: hosts.TestHost, recipient: str, sender: str = "someone@outside.example") -> int:
+    """The SMTP reply code to RCPT TO from outside (port 25, no login)."""
+    import smtplib
+
+    with smtplib.SMTP("127.0.0.1", host.ports[25], timeout=30) as smtp:
+        smtp.ehlo()
+        smtp.mail(sender)
+        code, _ = smtp.rcpt(recipient)
+        return code
+
+
+def served_now(check: Callable[[], Any], expected: Any, what: str = "") -> None:
+    """ "Applied" means served: the server is asked once, right after the change set is applied, with no retry
+    and no sleep; a client outside would get this answer to its first request."""
+    answer = check()
+    assert answer == expected, f"{what or 'the first request'} right after applied: {answer!r}, not {expected!r}"
+
+
 def eventually(check: Callable[[], Any], expected: Any, timeout: float = 20) -> None:
+    """For what is not a matter of configuration: a message's way through the queue, a change set still running.
+    Never for an object that is already applied (served_now)."""
     deadline = time.monotonic() + timeout
     value = None
     while time.monotonic() < deadline:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests import hosts
-from tests.e2e.conftest import Api, Worker, customer_api, dig, eventually, register_server, staff_api
+from tests.e2e.conftest import Api, Worker, customer_api, dig, eventually, register_server, served_now, staff_api
 
 pytestmark = pytest.mark.e2e
 LONG_TXT = "v=DKIM1; k=rsa; p=" + "A" * 300
@@ -28,14 +28,14 @@ def set_up(live_server: Any, name_servers: tuple[hosts.TestHost, hosts.TestHost]
 
 
 def wait_zone_applied(customer: Api, zone_id: int, timeout: float = 90) -> int:
-    """Wait until every server applied the zone; returns its serial. A secondary gets the data itself by
-    NOTIFY and zone transfer right after, so checks wait for this serial on each server."""
+    """Wait until every server applied the zone; returns its serial. A secondary's run ends only once it has
+    transferred that serial, so every server answers with it right then."""
     eventually(lambda: customer.ok("GET", f"/api/zones/{zone_id}/")["apply_state"], "applied", timeout)
     return int(customer.ok("GET", f"/api/zones/{zone_id}/")["serial"])
 
 
 def serving(server: hosts.TestHost, zone: str, serial: int) -> None:
-    eventually(lambda: [int(soa.split()[2]) for soa in dig(server, zone, "SOA")], [serial])
+    served_now(lambda: [int(soa.split()[2]) for soa in dig(server, zone, "SOA")], [serial], f"{zone} SOA")
 
 
 def test_zone_and_records_through_the_api_answer_on_primary_and_secondary(
@@ -93,7 +93,7 @@ def test_zone_and_records_through_the_api_answer_on_primary_and_secondary(
     applied(gone["change_set"])
     eventually(lambda: customer.call("GET", f"/api/zones/{zone['id']}/")[0], 404, timeout=60)
     for server in (primary, secondary):
-        eventually(lambda s=server: dig(s, "e2e.example.", "SOA"), [])
+        served_now(lambda s=server: dig(s, "e2e.example.", "SOA"), [], "a deleted zone's SOA")
 
 
 def test_a_worker_killed_mid_run_does_not_leave_the_change_set_running(
@@ -113,4 +113,4 @@ def test_a_worker_killed_mid_run_does_not_leave_the_change_set_running(
     start_worker()
     final = customer.wait_applied(zone["change_set"], timeout=120)
     assert final["state"] == "applied" and final["attempts"] >= 2
-    eventually(lambda: dig(name_servers[0], "killed.example.", "NS"), ["ns1.baton.invalid.", "ns2.baton.invalid."])
+    served_now(lambda: dig(name_servers[0], "killed.example.", "NS"), ["ns1.baton.invalid.", "ns2.baton.invalid."])

@@ -5,14 +5,13 @@ and mail; staff enable it again and the same checks prove everything is back, th
 
 from __future__ import annotations
 
-import smtplib
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from tests import hosts
-from tests.e2e.conftest import Api, Worker, customer_api, dig, eventually, register_server, staff_api
+from tests.e2e.conftest import Api, Worker, customer_api, dig, eventually, rcpt, register_server, served_now, staff_api
 from tests.e2e.test_mail_e2e import can_login, send, subjects
 
 pytestmark = pytest.mark.e2e
@@ -39,14 +38,6 @@ def rcode(host: hosts.TestHost, name: str) -> str:
     response = dns.query.udp(dns.message.make_query(name, "A"), "127.0.0.1", port=host.ports[53], timeout=3)
     authoritative = bool(response.flags & dns.flags.AA)
     return f"{dns.rcode.to_text(response.rcode())}{' aa' if authoritative else ''}"
-
-
-def rcpt(host: hosts.TestHost, recipient: str) -> int:
-    with smtplib.SMTP("127.0.0.1", host.ports[25], timeout=30) as smtp:
-        smtp.ehlo()
-        smtp.mail("someone@outside.example")
-        code, _ = smtp.rcpt(recipient)
-        return code
 
 
 def all_applied(staff: Api, change_sets: list[int]) -> None:
@@ -83,7 +74,7 @@ def test_disabling_an_account_stops_its_zone_and_mail_on_the_servers_and_enablin
     all_applied(staff, [zone["change_set"], address["change_set"]])
     eventually(lambda: customer.ok("GET", f"/api/zones/{zone['id']}/")["apply_state"], "applied", 90)
     for server in (primary, secondary):
-        eventually(lambda server=server: dig(server, f"www.{ZONE}.", "A"), ["192.0.2.80"], 30)
+        served_now(lambda server=server: dig(server, f"www.{ZONE}.", "A"), ["192.0.2.80"], "a new record")
     send(primary, "someone@outside.example", f"info@{ZONE}", "before the suspension")
     eventually(lambda: subjects(primary, "alice", PASSWORD), ["before the suspension"], 30)
     assert rcpt(primary, f"info@{ZONE}") == 250
@@ -117,7 +108,7 @@ def test_disabling_an_account_stops_its_zone_and_mail_on_the_servers_and_enablin
     all_applied(staff, enabled["change_sets"])
     serial = int(customer.ok("GET", f"/api/zones/{zone['id']}/")["serial"])
     for server in (primary, secondary):
-        eventually(lambda server=server: [int(soa.split()[2]) for soa in dig(server, f"{ZONE}.", "SOA")], [serial], 60)
+        served_now(lambda server=server: [int(soa.split()[2]) for soa in dig(server, f"{ZONE}.", "SOA")], [serial])
         assert dig(server, f"www.{ZONE}.", "A") == ["192.0.2.80"]
         assert rcode(server, f"www.{ZONE}.") == "NOERROR aa"
     assert can_login(primary, "alice", PASSWORD)

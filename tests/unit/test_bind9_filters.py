@@ -91,3 +91,43 @@ def test_absent_zones_lose_their_files_in_both_roles(filters: ModuleType) -> Non
         "/var/lib/bind/secondary/gone.example.db",
         "/var/lib/bind/secondary/gone.example.db.jnl",
     ]
+
+
+DIG_ANSWER = "shop.example.\t\t3600\tIN\tSOA\tns1.example. hostmaster.example. {serial} 3600 600 86400 300\n"
+
+
+def _passes(probe: dict[str, Any], answer: str) -> bool:
+    import re
+
+    found = re.search(probe["expect"], answer)
+    if found is None or "at_least" not in probe:
+        return found is not None
+    return int(found.group(1)) >= probe["at_least"]
+
+
+def test_serving_probes_ask_named_for_what_went_live(filters: ModuleType) -> None:
+    zones = [
+        zone("shop.example", serial=2026120703),
+        zone("kept.example", serial=5),
+        zone("gone.example", state="absent"),
+    ]
+    split = filters.bind9_zones_split(zones, [])
+    probes = filters.bind9_serving_probes(split, True, ["shop.example", "named.conf.local"], 5353)
+    assert [p["unit"] for p in probes] == ["shop.example", "gone.example"]  # a refused or unchanged file: no probe
+    shop, gone = probes
+    assert shop["command"][-3:] == ["@127.0.0.1", "shop.example", "SOA"] and "-p" in shop["command"]
+    assert "kick" not in shop
+    assert _passes(shop, DIG_ANSWER.format(serial=2026120703))
+    assert _passes(shop, DIG_ANSWER.format(serial=2026120709)), "a newer serial serves this change too"
+    assert not _passes(shop, DIG_ANSWER.format(serial=2026120702))
+    assert not _passes(shop, DIG_ANSWER.replace("shop.", "xshop.").format(serial=2026120703))
+    assert not _passes(shop, "")
+    assert _passes(gone, "") and not _passes(gone, DIG_ANSWER.format(serial=1))
+
+
+def test_a_secondary_waits_for_every_zone_of_the_run_and_kicks_a_refresh(filters: ModuleType) -> None:
+    zones = [{"name": "shop.example", "serial": 7}, {"name": "other.example", "serial": 3}]
+    split = filters.bind9_zones_split(zones, ["shop.example"])
+    [probe] = filters.bind9_serving_probes(split, False, [], 53)
+    assert probe["unit"] == "shop.example" and probe["at_least"] == 7
+    assert probe["kick"] == ["rndc", "refresh", "shop.example"]

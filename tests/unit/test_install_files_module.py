@@ -155,3 +155,26 @@ def test_files_outside_the_tree_are_not_part_of_its_check(tmp_path: Path) -> Non
     outside = {"path": str(tmp_path / "cert.pem"), "content": "BROKEN but not in the tree\n", "label": "cert"}
     result = run(files=[outside, _site(root, "a", "a\n")], tree_check={"root": str(root), "command": TREE_CHECK})
     assert result["changed_files"] == ["cert", "a"] and result["rejected_files"] == []
+
+
+def test_reload_when_reloads_only_for_the_files_it_names(tmp_path: Path, monkeypatch: Any) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "systemctl").write_text("#!/bin/sh\nexit 0\n")  # "the service is active"
+    (bin_dir / "systemctl").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    reloads = tmp_path / "reloads"
+    options = {"service": "postfix", "reload": ["sh", "-c", f"echo x >> {reloads}"], "reload_when": ["domains"]}
+
+    def files(domains: str, aliases: str) -> list[dict[str, str]]:
+        return [
+            {"path": str(tmp_path / "virtual_domains"), "label": "domains", "content": domains},
+            {"path": str(tmp_path / "virtual_aliases"), "label": "aliases", "content": aliases},
+        ]
+
+    assert run(files=files("a\n", "x\n"), **options)["changed_files"] == ["domains", "aliases"]
+    assert reloads.read_text() == "x\n"
+    assert run(files=files("a\n", "y\n"), **options)["changed_files"] == ["aliases"]
+    assert reloads.read_text() == "x\n", "a table the daemon re-reads by itself needs no reload"
+    run(files=files("b\n", "y\n"), **options)
+    assert reloads.read_text() == "x\nx\n"

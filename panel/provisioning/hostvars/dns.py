@@ -61,8 +61,8 @@ def _record(record: RecordData) -> dict[str, Any]:
 def _zone(zone: ZoneData, *, role: str) -> dict[str, Any]:
     if zone.absent or zone.suspended:
         return {"name": unsafe(zone.name), "state": "absent"}
-    if role == "secondary":
-        return {"name": unsafe(zone.name), "state": "present"}
+    if role == "secondary":  # the serial it must transfer before the run ends (served means served everywhere)
+        return {"name": unsafe(zone.name), "state": "present", "serial": zone.serial}
     soa = zone.soa
     return {
         "name": unsafe(zone.name),

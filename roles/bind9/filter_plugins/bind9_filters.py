@@ -156,6 +156,36 @@ def bind9_problems(
     return problems
 
 
+def _soa_probe(dig: list[str], name: str) -> dict[str, Any]:
+    return {"label": name, "unit": name, "command": [*dig, name, "SOA"]}
+
+
+def bind9_serving_probes(split: dict[str, list], primary: bool, changed: list[str], port: int) -> list[dict]:
+    """baton.core.await_served probes of the zones this run changed, asked of named itself as a client would:
+    a present zone answers its SOA with its serial or a newer one, an absent zone no longer answers as itself.
+    A primary probes the zones whose file or entry went live (a refused file keeps the old serial); a secondary
+    every zone of the run, kicking a refresh when it has not transferred the new serial after a NOTIFY yet."""
+    dig = ["dig", "+norec", "+noall", "+answer", "+time=1", "+tries=1", "-p", str(port), "@127.0.0.1"]
+    went_live = set(changed)
+    probes = []
+    for zone in split["selected_present"]:
+        name = str(zone["name"])
+        if (primary and name not in went_live) or "serial" not in zone:
+            continue
+        probe = _soa_probe(dig, name)
+        probe["expect"] = rf"(?m)^{re.escape(name)}\.\s+\d+\s+IN\s+SOA\s+\S+\s+\S+\s+(\d+)\s"
+        probe["at_least"] = int(zone["serial"])
+        if not primary:
+            probe["kick"] = ["rndc", "refresh", name]
+        probes.append(probe)
+    if "named.conf.local" in went_live or not primary:
+        for zone in split["selected_absent"]:
+            probe = _soa_probe(dig, str(zone["name"]))
+            probe["expect"] = r"\A(?![\s\S]*\bSOA\b)"  # no SOA in the answer any more
+            probes.append(probe)
+    return probes
+
+
 class FilterModule:
     """bind9 role filters."""
 
@@ -166,4 +196,5 @@ class FilterModule:
             "bind9_zone_files": bind9_zone_files,
             "bind9_problems": bind9_problems,
             "bind9_absent_files": bind9_absent_files,
+            "bind9_serving_probes": bind9_serving_probes,
         }

@@ -47,6 +47,7 @@ class ActionModule(ActionBase):
             "group",
             "service",
             "reload",
+            "reload_when",
             "problems",
             "fail_on_rejected",
             "tree_check",

@@ -86,6 +86,13 @@ options:
     description: Command (a list) that makes the running service load the changed files.
     type: list
     elements: str
+  reload_when:
+    description: >-
+      Labels of the files whose change needs the reload (the service notices the others by itself); empty
+      means any file.
+    type: list
+    elements: str
+    default: []
 """
 
 RETURN = r"""
@@ -135,7 +142,7 @@ class Module:
         params = json.loads(zlib.decompress(base64.b64decode(arguments["payload"])))
         self.params = {
             "prune": [], "remove": [], "owner": "root", "group": "root", "service": None, "reload": None,
-            "tree_check": None,
+            "tree_check": None, "reload_when": [],
         }  # fmt: skip
         self.params.update({key: value for key, value in params.items() if value is not None})
         if not isinstance(self.params.get("files"), list):
@@ -393,8 +400,16 @@ def main() -> None:
     _finish(module, changed, rejected, diffs, pruned)
 
 
+def _needs_reload(module: Module, changed: list, pruned: list) -> bool:
+    if not module.params["reload"] or module.check_mode:
+        return False
+    if module.params["reload_when"]:
+        return bool(set(changed) & set(module.params["reload_when"]))
+    return bool(changed or pruned)
+
+
 def _finish(module: Module, changed: list, rejected: list, diffs: list, pruned: list) -> None:
-    if (changed or pruned) and module.params["reload"] and not module.check_mode:
+    if _needs_reload(module, changed, pruned):
         _reload(module)
     removed = [] if rejected else _remove(module)
     if module.diff:  # a file put there by hand shows in plan and drift; its content stays out of the record
