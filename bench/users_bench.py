@@ -19,9 +19,9 @@ import argparse
 import json
 import time
 
-import paramiko
 from common import Panel, percentile
 
+from tests.sftp import key_login
 from tests.sshkeys import key_pair, public_key
 
 SETUP = """
@@ -51,21 +51,6 @@ LAST_RUN = """
 from panel.provisioning.models import Run
 print(round(Run.objects.filter(service="users").latest("started_at").duration, 1))
 """
-
-
-def key_login(port: int, user: str, key: paramiko.PKey) -> bool:
-    client = paramiko.SSHClient()
-    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-    try:
-        client.connect(
-            "127.0.0.1", port=port, username=user, pkey=key, allow_agent=False, look_for_keys=False, timeout=10
-        )
-        client.open_sftp().close()
-    except (paramiko.AuthenticationException, paramiko.SSHException, OSError):
-        return False
-    finally:
-        client.close()
-    return True
 
 
 def wait_for(check: object, label: str, started: float) -> float:

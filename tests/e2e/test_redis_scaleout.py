@@ -42,7 +42,7 @@ from panel.servers.hostkeys import fingerprint
 from panel.servers.models import Server
 from panel.servers.services import placement_set, server_confirm_host_key, server_register
 from tests import hosts
-from tests.e2e.conftest import dig, eventually
+from tests.e2e.conftest import dig, served_now
 from tests.factories import make_account
 from tests.redis_server import redis_server
 
@@ -334,7 +334,7 @@ def test_two_consumers_on_redis(
     assert killed_set.state == ChangeSetState.APPLIED and killed_set.attempts >= 2, killed_set.__dict__
     serial = Zone.objects.get(pk=zone.pk).serial
     for host in (ns1, ns2):
-        eventually(lambda h=host: [int(soa.split()[2]) for soa in dig(h, f"{ZONE}.", "SOA")], [serial])
+        served_now(lambda h=host: [int(soa.split()[2]) for soa in dig(h, f"{ZONE}.", "SOA")], [serial])
         for name in names:
             assert dig(host, f"{name}.{ZONE}.", "A"), f"{name}.{ZONE} not served by {host.name}"
 

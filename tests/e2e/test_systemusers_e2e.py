@@ -14,7 +14,7 @@ import paramiko
 import pytest
 
 from tests import hosts
-from tests.e2e.conftest import Api, Worker, customer_api, eventually, register_server, staff_api
+from tests.e2e.conftest import Api, Worker, customer_api, eventually, register_server, served_now, staff_api
 from tests.sshkeys import key_pair
 
 pytestmark = pytest.mark.e2e
@@ -147,11 +147,17 @@ def test_sftp_and_ssh_logins_through_the_api(
     status, revoked = customer.call("DELETE", f"/api/systemusers/keys/{key_row['id']}/")
     assert status == 202, revoked
     applied(staff, revoked["change_set"])
-    assert refused(web_host, "sftpco", key=key)
+    served_now(lambda: refused(web_host, "sftpco", key=key), True, "a revoked key")
     assert "private" in open_sftp.listdir("/")
     open_sftp.close()
     open_session.close()
     assert not refused(web_host, "sftpco", password=PASSWORD)  # the password still works
+
+    # A key added to an existing user logs in at the first try after applied.
+    new_key, new_public = key_pair("e2e-new")
+    added = customer.ok("POST", "/api/systemusers/keys/", {"system_user": main["id"], "key": new_public})
+    applied(staff, added["change_set"])
+    served_now(lambda: refused(web_host, "sftpco", key=new_key), False, "a new key")
 
     # A disabled account's users are all refused, files untouched; enabling restores them.
     account = staff.ok("GET", "/api/accounts/?search=sftpco")["results"][0]["id"]
@@ -171,7 +177,7 @@ def test_sftp_and_ssh_logins_through_the_api(
     status, deleted = customer.call("DELETE", f"/api/systemusers/{site['id']}/")
     assert status == 202
     applied(staff, deleted["change_set"])
-    assert refused(web_host, "sftpco-shop", key=site_key)
+    served_now(lambda: refused(web_host, "sftpco-shop", key=site_key), True, "a deleted user's key")
     eventually(lambda: customer.call("GET", f"/api/systemusers/{site['id']}/")[0], 404)
     with connect(web_host, "sftpco", password=PASSWORD) as client, client.open_sftp() as sftp:
         assert sftp.open("/web/shop/public/index.html").read() == b"<h1>shop</h1>"

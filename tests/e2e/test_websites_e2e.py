@@ -6,14 +6,15 @@ cannot read the other account's files, and a disabled account's site answers 503
 from __future__ import annotations
 
 import http.client
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import paramiko
 import pytest
 
 from tests import hosts
-from tests.e2e.conftest import Api, Worker, customer_api, register_server, staff_api
+from tests.e2e.conftest import Api, Worker, customer_api, register_server, served_now, staff_api
+from tests.sftp import upload
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "site upload password"
@@ -45,23 +46,13 @@ def get(host: hosts.TestHost, hostname: str, path: str) -> tuple[int, str]:
         connection.close()
 
 
+def suspended(answer: tuple[int, str]) -> bool:
+    return answer[0] == 503 and "suspended" in answer[1]
+
+
 def applied(api: Api, change_set: int) -> None:
     state = api.wait_applied(change_set, timeout=240)
-    assert state["state"] == "applied", state
-
-
-def upload(host: hosts.TestHost, user: str, files: dict[str, bytes]) -> None:
-    client = paramiko.SSHClient()
-    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-    client.connect("127.0.0.1", port=host.ssh_port, username=user, password=PASSWORD, allow_agent=False,
-                   look_for_keys=False, timeout=20)  # fmt: skip
-    try:
-        with client.open_sftp() as sftp:
-            for path, content in files.items():
-                with sftp.open(path, "wb") as remote:
-                    remote.write(content)
-    finally:
-        client.close()
+    assert state["state"] == "applied", json.dumps(state)
 
 
 def site_with_files(host: hosts.TestHost, staff: Api, customer: Api, handle: str, domain: str) -> dict[str, Any]:
@@ -71,7 +62,9 @@ def site_with_files(host: hosts.TestHost, staff: Api, customer: Api, handle: str
     [main] = customer.ok("GET", f"/api/systemusers/?search={handle}")["results"]
     password = customer.ok("POST", f"/api/systemusers/{main['id']}/set-password/", {"password": PASSWORD})
     applied(staff, password["change_set"])
-    upload(host, handle, {"/web/www/public/probe.php": PROBE, "/web/www/public/index.html": b"hello\n"})
+    upload(
+        host.ssh_port, handle, PASSWORD, {"/web/www/public/probe.php": PROBE, "/web/www/public/index.html": b"hello\n"}
+    )
     return site
 
 
@@ -83,8 +76,8 @@ def test_php_sites_through_the_api_served_over_http(
     server = register_server(staff, web_host, ["web"])
     staff.ok("POST", "/api/placements/", {"role": "web", "server": server["id"]})
     shop, other = customer_api(live_server, staff, "shopco"), customer_api(live_server, staff, "otherco")
-    site_with_files(web_host, staff, shop, "shopco", "shop.example")
-    site_with_files(web_host, staff, other, "otherco", "other.example")
+    shop_site = site_with_files(web_host, staff, shop, "shopco", "shop.example")
+    other_site = site_with_files(web_host, staff, other, "otherco", "other.example")
 
     status, body = get(web_host, "www.shop.example", "/probe.php?read=/srv/baton/otherco/web/www/public/probe.php")
     assert status == 200, body
@@ -97,10 +90,18 @@ def test_php_sites_through_the_api_served_over_http(
     disabled = staff.ok("POST", f"/api/accounts/{account}/disable/")
     for change_set in disabled["change_sets"]:
         applied(staff, change_set)
-    status, body = get(web_host, "shop.example", "/index.html")
-    assert status == 503 and "suspended" in body
+    served_now(lambda: suspended(get(web_host, "shop.example", "/index.html")), True, "a disabled account's site")
     assert get(web_host, "other.example", "/index.html") == (200, "hello\n")  # the other account goes on
     enabled = staff.ok("POST", f"/api/accounts/{account}/enable/")
     for change_set in enabled["change_sets"]:
         applied(staff, change_set)
-    assert get(web_host, "shop.example", "/index.html") == (200, "hello\n")
+    served_now(lambda: get(web_host, "shop.example", "/index.html"), (200, "hello\n"), "an enabled site")
+
+    # A changed site serves its new name, a deleted one no longer serves its own pages: the first request after
+    # applied (a graceful reload returns before the new generation serves; the run waits for it).
+    changed = shop.ok("PATCH", f"/api/websites/{shop_site['id']}/", {"domains": ["shop.example", "new.shop.example"]})
+    applied(staff, changed["change_set"])
+    served_now(lambda: get(web_host, "new.shop.example", "/index.html"), (200, "hello\n"), "a new name of a site")
+    deleted = other.call("DELETE", f"/api/websites/{other_site['id']}/")[1]
+    applied(staff, deleted["change_set"])
+    served_now(lambda: "user=otherco" in get(web_host, "other.example", "/probe.php")[1], False, "a deleted site")

@@ -4,6 +4,7 @@ hand gets the same refusals) and the files they install, one per site and pool."
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -88,3 +89,41 @@ def test_valid_pools_pass(php_fpm: ModuleType) -> None:
 )
 def test_hostile_pools_are_refused(php_fpm: ModuleType, change: dict[str, object]) -> None:
     assert php_fpm.php_fpm_problems([{**POOL, **change}])
+
+
+def _answer(name: str, digest: str) -> str:
+    return f"HTTP 200\nDate: now\nX-Baton-Site: {name} {digest}\nContent-Length: 3\n"
+
+
+def test_vhost_probes_wait_for_the_generation_that_loaded_this_vhost(apache: ModuleType) -> None:
+    gone = {"name": "old", "account": "acme", "domains": ["old.example"], "state": "absent", "unit": "site:old"}
+    sites = [SITE, {**SITE, "name": "blog", "dir": "blog", "domains": ["blog.example"]}, gone]
+    files = {f["label"]: f for f in apache.apache_site_files(sites, "/etc/apache2/baton/sites", "t1")}
+    probes = apache.apache_serving_probes(sites, ["vhost shop"], ["/etc/apache2/baton/sites/old.conf"], 80, "t1")
+    assert [(p["label"], p["http"]["host"]) for p in probes] == [
+        ("vhost old", "old.example"),
+        ("vhost shop", "shop.example"),
+    ]
+    old, shop = probes
+    digest = files["vhost shop"]["item"]["served"]
+    assert re.search(shop["expect"], _answer("shop", digest))
+    assert not re.search(shop["expect"], _answer("shop", "0" * 20)), "the previous generation's vhost"
+    assert not re.search(shop["expect"], _answer("shopx", digest))
+    assert re.search(old["expect"], _answer("shop", digest)), "another vhost answers the removed site's name"
+    assert not re.search(old["expect"], _answer("old", "1" * 20))
+    # Anything the vhost is made of changes its answer: its data, its certificate, the template.
+    assert apache.apache_site_files([{**SITE, "tls_pem": "x"}], "/d", "t1")[0]["item"]["served"] != digest
+    assert apache.apache_site_files([SITE], "/d", "t2")[0]["item"]["served"] != digest
+    assert apache.apache_site_files([SITE], "/d", "t1")[0]["item"]["served"] == digest
+    assert apache.apache_serving_probes(sites, [], ["/etc/apache2/baton/sites/other.conf"], 80, "t1") == []
+
+
+def test_pool_probes_ping_the_changed_pools_through_their_sockets(php_fpm: ModuleType) -> None:
+    pools = [{**POOL, "name": name} for name in ("acme", "globex")]
+    files = {f["label"]: f for f in php_fpm.php_fpm_pool_files(pools, "/etc/php/8.4/fpm/pool.d", "baton-", "t")}
+    [probe] = php_fpm.php_fpm_serving_probes(pools, ["pool globex"], "/run/php", "baton-", "/baton-ping", "t")
+    assert probe["unit"] == "pool:globex"
+    assert probe["fcgi"] == {"socket": "/run/php/baton-globex.sock", "path": "/baton-ping"}
+    served = files["pool globex"]["item"]["served"]
+    assert re.search(probe["expect"], f"Content-type: text/plain\r\n\r\n{served}")
+    assert not re.search(probe["expect"], f"Content-type: text/plain\r\n\r\n{files['pool acme']['item']['served']}")

@@ -36,8 +36,14 @@ def pool_unit(account: str) -> str:
 
 
 def _site(site: SiteData) -> dict[str, Any]:
-    if site.absent:
-        return {"name": unsafe(site.name), "account": unsafe(site.account), "state": "absent"}
+    if site.absent:  # its former names: the run asks them whether the vhost is gone
+        return {
+            "name": unsafe(site.name),
+            "account": unsafe(site.account),
+            "domains": [unsafe(domain) for domain in site.domains],
+            "state": "absent",
+            "unit": site_unit(site.name),
+        }
     return {
         "name": unsafe(site.name),
         "account": unsafe(site.account),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Any
 
@@ -48,13 +50,21 @@ def apache_problems(sites: list[dict[str, Any]]) -> list[str]:
     return problems
 
 
-def apache_site_files(sites: list[dict[str, Any]], directory: str) -> list[dict[str, Any]]:
+def _served(site: dict[str, Any], template_digest: str) -> str:
+    """What the vhost answers to the run's own probe (from loopback only): a digest of everything the vhost is
+    made of (its data, its key and certificate, the template), so only the generation that loaded this very
+    vhost answers it."""
+    data = json.dumps(site, sort_keys=True, default=str)
+    return hashlib.sha256(f"{template_digest}\n{data}".encode()).hexdigest()[:20]
+
+
+def apache_site_files(sites: list[dict[str, Any]], directory: str, template_digest: str = "") -> list[dict[str, Any]]:
     """baton.core.install_files entries, one vhost per present site, with its panel unit."""
     return [
         {
             "src": "etc/apache2/baton/sites/site.conf.j2",
             "dest": f"{directory}/{site['name']}.conf",
-            "item": site,
+            "item": {**site, "served": _served(site, template_digest)},
             "label": f"vhost {site['name']}",
             "unit": str(site.get("unit") or f"site:{site['name']}"),
             "mode": "0644",
@@ -82,10 +92,37 @@ def apache_tls_files(sites: list[dict[str, Any]], directory: str, validate: list
     ]
 
 
+def apache_serving_probes(
+    sites: list[dict[str, Any]], changed: list[str], pruned: list[str], port: int, template_digest: str = ""
+) -> list[dict[str, Any]]:
+    """baton.core.await_served probes, asked over HTTP with the site's own name after the graceful reload (which
+    returns before the new generation of children serves): a changed vhost answers with its new digest, a removed
+    one no longer answers with its own name."""
+    went_live, removed = set(changed), {path.rsplit("/", 1)[-1].removesuffix(".conf") for path in pruned}
+    probes = []
+    for site in sorted(sites, key=lambda s: s["name"]):
+        name, domains = str(site["name"]), site.get("domains") or []
+        if not domains:
+            continue
+        probe = {"label": f"vhost {name}", "unit": str(site.get("unit") or f"site:{name}"),
+                 "http": {"port": port, "host": str(domains[0])}}  # fmt: skip
+        if site.get("state", "present") == "absent":
+            if name not in removed:
+                continue
+            probe["expect"] = rf"(?m)\A(?![\s\S]*^X-Baton-Site: {re.escape(name)} )"
+        elif f"vhost {name}" in went_live:
+            probe["expect"] = rf"(?m)^X-Baton-Site: {re.escape(name)} {_served(site, template_digest)}$"
+        else:
+            continue
+        probes.append(probe)
+    return probes
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
             "apache_problems": apache_problems,
             "apache_site_files": apache_site_files,
             "apache_tls_files": apache_tls_files,
+            "apache_serving_probes": apache_serving_probes,
         }

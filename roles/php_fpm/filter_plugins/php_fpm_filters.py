@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Any
 
@@ -35,13 +37,22 @@ def php_fpm_problems(pools: list[dict[str, Any]]) -> list[str]:
     return problems
 
 
-def php_fpm_pool_files(pools: list[dict[str, Any]], directory: str, prefix: str) -> list[dict[str, Any]]:
+def _served(pool: dict[str, Any], template_digest: str) -> str:
+    """What the pool answers to the run's ping: a digest of everything the pool is made of, so only a master that
+    loaded this very pool answers it."""
+    data = json.dumps(pool, sort_keys=True, default=str)
+    return hashlib.sha256(f"{template_digest}\n{data}".encode()).hexdigest()[:20]
+
+
+def php_fpm_pool_files(
+    pools: list[dict[str, Any]], directory: str, prefix: str, template_digest: str = ""
+) -> list[dict[str, Any]]:
     """baton.core.install_files entries, one per present pool, with its panel unit."""
     return [
         {
             "src": "etc/php/fpm/pool.d/pool.conf.j2",
             "dest": f"{directory}/{prefix}{pool['name']}.conf",
-            "item": pool,
+            "item": {**pool, "served": _served(pool, template_digest)},
             "label": f"pool {pool['name']}",
             "unit": str(pool.get("unit") or f"pool:{pool['name']}"),
             "mode": "0644",
@@ -50,6 +61,29 @@ def php_fpm_pool_files(pools: list[dict[str, Any]], directory: str, prefix: str)
     ]
 
 
+def php_fpm_serving_probes(
+    pools: list[dict[str, Any]], changed: list[str], socket_dir: str, prefix: str, ping: str, template_digest: str = ""
+) -> list[dict[str, Any]]:
+    """baton.core.await_served probes of the pools this run changed, asked through their sockets as apache asks
+    them (the reload re-executes the master and returns before it listens again): each answers its ping with its
+    own digest once the new master serves it."""
+    went_live = set(changed)
+    return [
+        {
+            "label": f"pool {pool['name']}",
+            "unit": str(pool.get("unit") or f"pool:{pool['name']}"),
+            "fcgi": {"socket": f"{socket_dir}/{prefix}{pool['name']}.sock", "path": ping},
+            "expect": rf"\b{_served(pool, template_digest)}\b",
+        }
+        for pool in sorted(_present(pools), key=lambda p: p["name"])
+        if f"pool {pool['name']}" in went_live
+    ]
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
-        return {"php_fpm_problems": php_fpm_problems, "php_fpm_pool_files": php_fpm_pool_files}
+        return {
+            "php_fpm_problems": php_fpm_problems,
+            "php_fpm_pool_files": php_fpm_pool_files,
+            "php_fpm_serving_probes": php_fpm_serving_probes,
+        }

@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+""" "Applied" means served, per service, through the panel on one real test server (DNS primary, mail, web):
+
+For each service, --changes changes made through the REST API, and for each:
+  - applied + first attempt: the time from the write until the panel says `applied`, then ONE protocol request
+    (no retry); a first attempt that fails is counted;
+  - polling from the write: the same protocol request repeated every 20 ms from the moment of the write until it
+    succeeds (the latency a customer sees), in a thread beside the first.
+The services and their changes:
+  - DNS: a new A record in a zone -> `dig` answers it;
+  - mail: a new mail domain and an address on it (two writes) -> the first RCPT TO gets 250;
+  - web: a new name on a site (PATCH of its domains) -> HTTP with that Host gets the site's page (unknown names get
+    another site's page, first in load order);
+  - SSH keys: a new key on an SFTP user -> a key login works; the key revoked -> refused.
+Goal of issue 26: p50 <= 1.5 s for every service, zero first-attempt failures.
+
+    .venv/bin/python bench/served_bench.py [--changes 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import smtplib
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import dns.exception
+import dns.message
+import dns.query
+from common import Panel, percentile
+
+from tests.sftp import key_login, upload
+from tests.sshkeys import key_pair
+
+SETUP = """
+from panel.accounts.services import account_create, user_create, token_create
+account = account_create(handle="bench", name="Bench", actor=None,
+                         contacts=[dict(name="B", email="b@bench-elsewhere.org", usages=["emergency"])])
+user = user_create(username="bench", password="bench-password-1", account=account, actor=None)
+print("KEY", token_create(user=user, name="bench", actor=None)[1])
+"""
+SFTP_PASSWORD = "bench-sftp-password-1"
+
+
+class Service:
+    """One service's change and its protocol check; `change(i)` returns the change set to wait for, `served(i)`
+    asks the server once."""
+
+    def __init__(self, name: str, change: Callable[[int], int], served: Callable[[int], bool]) -> None:
+        self.name, self.change, self.served = name, change, served
+        self.applied: list[float] = []
+        self.polled: list[float] = []
+        self.first_failures = 0
+
+
+def dig_a(port: int, name: str) -> list[str]:
+    response = dns.query.udp(dns.message.make_query(name, "A"), "127.0.0.1", port=port, timeout=2)
+    return [rdata.to_text() for rrset in response.answer for rdata in rrset]
+
+
+def rcpt(port: int, recipient: str) -> int:
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+        smtp.ehlo()
+        smtp.mail("someone@outside.example")
+        return smtp.rcpt(recipient)[0]
+
+
+def page(port: int, host: str) -> str:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", "/", headers={"Host": host})
+        return connection.getresponse().read().decode(errors="replace")
+    finally:
+        connection.close()
+
+
+class Bench:
+    def __init__(self, panel: Panel, token: str) -> None:
+        self.panel, self.token = panel, token
+
+    def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        return self.panel.api(self.token, method, path, body)
+
+    def wait_applied(self, change_set: int) -> None:
+        deadline = time.monotonic() + 180
+        while (state := self.api("GET", f"/api/changesets/{change_set}/")["state"]) not in {"applied", "partial",
+                                                                                             "failed"}:  # fmt: skip
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"change set {change_set} still {state}")
+            time.sleep(0.02)
+        if state != "applied":
+            raise RuntimeError(f"change set {change_set} {state}: {self.api('GET', f'/api/changesets/{change_set}/')}")
+
+    def measure(self, service: Service, i: int) -> None:
+        polled: list[float] = []
+        started = time.monotonic()
+
+        def poll() -> None:
+            while time.monotonic() - started < 120:
+                try:
+                    if service.served(i):
+                        polled.append(time.monotonic() - started)
+                        return
+                except (OSError, smtplib.SMTPException, dns.exception.DNSException):
+                    pass
+                time.sleep(0.02)
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        self.wait_applied(service.change(i))
+        service.applied.append(time.monotonic() - started)
+        if not service.served(i):
+            service.first_failures += 1
+        poller.join()
+        service.polled.append(polled[0] if polled else float("inf"))
+
+
+def report(service: Service) -> None:
+    n = len(service.applied)
+    print(
+        f"{service.name:<22} applied + first attempt: p50 {percentile(service.applied, 0.5):.2f} s, "
+        f"p95 {percentile(service.applied, 0.95):.2f} s, first-attempt failures {service.first_failures}/{n}; "
+        f"polling from the write: p50 {percentile(service.polled, 0.5):.2f} s, "
+        f"p95 {percentile(service.polled, 0.95):.2f} s",
+        flush=True,
+    )
+
+
+def set_up(bench: Bench, ports: dict[int, int], ssh_port: int) -> dict[str, Any]:
+    """The objects the changes build on, applied before anything is measured (the first full runs of every role
+    are not what is measured)."""
+    zone = bench.api("POST", "/api/zones/", {"name": "bench.example"})
+    box = bench.api("POST", "/api/mail/mailboxes/", {"name": "bench", "password": "bench-mailbox-password-1"})
+    decoy = bench.api("POST", "/api/websites/", {"name": "aaa", "domains": ["decoy.bench.example"]})
+    site = bench.api("POST", "/api/websites/", {"name": "www", "domains": ["www.bench.example"]})
+    [main] = bench.api("GET", "/api/systemusers/?search=bench")["results"]
+    password = bench.api("POST", f"/api/systemusers/{main['id']}/set-password/", {"password": SFTP_PASSWORD})
+    sftp = bench.api("POST", "/api/systemusers/", {"name": "bench-keys"})
+    for change_set in {zone["change_set"], box["change_set"], decoy["change_set"], site["change_set"],
+                       password["change_set"], sftp["change_set"]}:  # fmt: skip
+        bench.wait_applied(change_set)
+    upload(
+        ssh_port,
+        "bench",
+        SFTP_PASSWORD,
+        {"/web/aaa/public/index.html": b"decoy\n", "/web/www/public/index.html": b"bench\n"},
+    )
+    return {"zone": zone, "box": box, "site": site, "sftp": sftp}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--changes", type=int, default=20)
+    args = parser.parse_args()
+
+    with Panel("baton-bench-served1", ["dns-primary", "mail", "web"], [53, 25, 80]) as panel:
+        panel.env["BATON_ANSIBLE_EXTRA_VARS"] = json.dumps({"users__penalty_exempt": ["0.0.0.0/0", "::/0"]})
+        token = panel.shell(SETUP).split()[-1]
+        panel.start_processes()
+        bench, ports, ssh_port = Bench(panel, token), panel.host.ports, panel.host.ssh_port
+        started = time.monotonic()
+        base = set_up(bench, ports, ssh_port)
+        print(f"first runs of every role (packages, configuration): {time.monotonic() - started:.1f} s", flush=True)
+        domains: list[str] = ["www.bench.example"]
+        keys = {i: key_pair(f"served{i}") for i in range(args.changes)}
+        key_rows: dict[int, int] = {}
+
+        def new_name(i: int) -> int:
+            domains.append(f"n{i}.bench.example")
+            return int(bench.api("PATCH", f"/api/websites/{base['site']['id']}/", {"domains": domains})["change_set"])
+
+        def new_domain(i: int) -> int:
+            domain = bench.api("POST", "/api/mail/domains/", {"name": f"m{i}.bench.example"})
+            body = {"domain": domain["id"], "local_part": "hello", "mailboxes": [base["box"]["id"]]}
+            return int(bench.api("POST", "/api/mail/addresses/", body)["change_set"])
+
+        def new_key(i: int) -> int:
+            body = {"system_user": base["sftp"]["id"], "key": keys[i][1]}
+            row = bench.api("POST", "/api/systemusers/keys/", body)
+            key_rows[i] = row["id"]
+            return int(row["change_set"])
+
+        def revoke(i: int) -> int:
+            return int(bench.api("DELETE", f"/api/systemusers/keys/{key_rows[i]}/")["change_set"])
+
+        body = {"zone": base["zone"]["id"], "type": "A", "value": "192.0.2.7"}
+        services = [
+            Service(
+                "DNS record",
+                lambda i: int(bench.api("POST", "/api/records/", {**body, "name": f"r{i}"})["change_set"]),
+                lambda i: dig_a(ports[53], f"r{i}.bench.example.") == ["192.0.2.7"],
+            ),
+            Service("mail domain + address", new_domain, lambda i: rcpt(ports[25], f"hello@m{i}.bench.example") == 250),
+            Service("web: a site's new name", new_name, lambda i: page(ports[80], f"n{i}.bench.example") == "bench\n"),
+            Service("SSH key added", new_key, lambda i: key_login(ssh_port, "bench-keys", keys[i][0])),
+            Service("SSH key revoked", revoke, lambda i: not key_login(ssh_port, "bench-keys", keys[i][0])),
+        ]
+        for service in services:
+            for i in range(args.changes):
+                bench.measure(service, i)
+            report(service)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
