@@ -10,7 +10,10 @@
 - deleting an account asks every registered guard whether something (e.g. invoices) must be kept;
 - the emergency-contact rule asks every registered source whether a mail domain is hosted by us;
 - a new handle asks every registered unix-name source whether that name is already a login (a system user's):
-  the handle becomes the account's own unix user on its servers.
+  the handle becomes the account's own unix user on its servers;
+- a host name a customer gives (a zone, a mail domain, a website's domain, later a list domain) asks every
+  registered host-name source whether another account holds it or a name above it (one rule in one place:
+  `panel.core.names.require_own_name`).
 
 Hooks run inside the caller's transaction: if one raises, the whole change is rolled back.
 """
@@ -32,6 +35,9 @@ AccountHook = Callable[["Account", "User | None"], "Iterable[ChangeSet] | None"]
 DeleteGuard = Callable[["Account"], "str | None"]
 MailDomainSource = Callable[[str], bool]
 UnixNameSource = Callable[[str], bool]
+# (names, below, account) -> whether an account other than `account` holds one of `names` exactly, or, when
+# `below` is given, any name under it.
+HostNameSource = Callable[[list[str], "str | None", "Account"], bool]
 
 
 @dataclass
@@ -41,6 +47,7 @@ class AccountRegistry:
     delete_guards: list[DeleteGuard] = field(default_factory=list)
     mail_domain_sources: list[MailDomainSource] = field(default_factory=list)
     unix_name_sources: list[UnixNameSource] = field(default_factory=list)
+    host_name_sources: list[HostNameSource] = field(default_factory=list)
 
 
 registry = AccountRegistry()
@@ -75,6 +82,13 @@ def own_mail_domain_source(source: MailDomainSource) -> MailDomainSource:
 def unix_name_source(source: UnixNameSource) -> UnixNameSource:
     """Register `source(name)` answering whether a unix login of that name exists already."""
     registry.unix_name_sources.append(source)
+    return source
+
+
+def host_name_source(source: HostNameSource) -> HostNameSource:
+    """Register `source(names, below, account)`: whether another account holds one of `names` (or a name under
+    `below`) through this app's objects."""
+    registry.host_name_sources.append(source)
     return source
 
 

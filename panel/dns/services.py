@@ -12,11 +12,12 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from panel.accounts.models import Account, User
-from panel.accounts.registry import on_account_disable, on_account_enable
+from panel.accounts.registry import host_name_source, on_account_disable, on_account_enable
 from panel.core.access import require_account_writable
 from panel.core.audit import record_change, snapshot
 from panel.core.choices import ChangeAction
 from panel.core.errors import ApplicationError, Conflict, ValidationFailed
+from panel.core.names import held_in, require_own_names
 from panel.dns import validators
 from panel.dns.models import Record, Zone
 from panel.provisioning import services as provisioning
@@ -123,6 +124,7 @@ def zone_create(*, account: Account, name: str, actor: User | None, **timers: in
         name = validators.normalize_zone_name(name)
     except DjangoValidationError as error:
         raise _field_error(error, "name") from error
+    require_own_names(names=[name], account=account, field="name", below=True)
     _check_name_free(name)
     primary = server_for(account=account, role=ServerRole.DNS_PRIMARY)
     if primary is None:
@@ -306,3 +308,6 @@ def _resuspend_zones(account: Account, actor: User | None) -> list[ChangeSet]:
 
 on_account_disable(_resuspend_zones)
 on_account_enable(_resuspend_zones)
+
+
+host_name_source(lambda names, below, account: held_in(Zone.objects.all(), names, below, account))

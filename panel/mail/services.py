@@ -11,11 +11,12 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 
 from panel.accounts.models import Account, User
-from panel.accounts.registry import on_account_disable, on_account_enable
+from panel.accounts.registry import host_name_source, on_account_disable, on_account_enable
 from panel.core.access import require_account_writable
 from panel.core.audit import record_change, record_creations, snapshot
 from panel.core.choices import ChangeAction
 from panel.core.errors import Conflict, ValidationFailed, boolean, checked, checked_fields, one_of, refuse
+from panel.core.names import held_in, require_own_names
 from panel.dns import validators as dns_validators
 from panel.dns.models import Zone
 from panel.dns.services import record_create
@@ -84,6 +85,7 @@ def _dns_follows(domain: MailDomain, actor: User | None) -> None:
 def mail_domain_create(*, account: Account, name: str, actor: User | None) -> tuple[MailDomain, ChangeSet]:
     require_account_writable(actor, account)
     name = checked("name", dns_validators.normalize_zone_name, name)
+    require_own_names(names=[name], account=account, field="name")
     server = _mail_server(account)
     domain = MailDomain(name=name, account=account, server=server)
     try:
@@ -370,3 +372,6 @@ def _resuspend_mail(account: Account, actor: User | None) -> list[ChangeSet]:
 
 on_account_disable(_resuspend_mail)
 on_account_enable(_resuspend_mail)
+
+
+host_name_source(lambda names, below, account: held_in(MailDomain.objects.all(), names, below, account))

@@ -12,11 +12,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from panel.accounts.models import Account, User
-from panel.accounts.registry import on_account_disable, on_account_enable
+from panel.accounts.registry import host_name_source, on_account_disable, on_account_enable
 from panel.core.access import require_account_writable
 from panel.core.audit import record_change, snapshot
 from panel.core.choices import ChangeAction
 from panel.core.errors import Conflict, ValidationFailed, boolean, checked, checked_fields, one_of, refuse
+from panel.core.names import held_in, require_own_names
 from panel.dns.models import Record, Zone
 from panel.dns.services import record_create
 from panel.provisioning import services as provisioning
@@ -71,6 +72,7 @@ def _fields(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def _set_domains(site: Website, domains: list[str]) -> None:
+    require_own_names(names=domains, account=site.account, field="domains")
     taken = WebsiteDomain.objects.filter(name__in=domains).exclude(website=site).values_list("name", flat=True)
     if taken:
         raise Conflict(f"'{sorted(taken)[0]}' is a domain of another site.", field="domains", code="taken")
@@ -190,3 +192,8 @@ def _resuspend_sites(account: Account, actor: User | None) -> list[ChangeSet]:
 
 on_account_disable(_resuspend_sites)
 on_account_enable(_resuspend_sites)
+
+
+host_name_source(
+    lambda names, below, account: held_in(WebsiteDomain.objects.all(), names, below, account, "website__account")
+)

@@ -94,8 +94,8 @@ def test_a_domain_is_one_sites_only_across_accounts(
     client_a: APIClient, client_b: APIClient, account_b: Account, web_server: Server
 ) -> None:
     assert _create(client_b, name="bobshop", domains=["bob.example", "www.shop.example"]).status_code == 201
-    taken = _create(client_a)
-    assert (taken.status_code, taken.data["code"], list(taken.data["fields"])) == (409, "taken", ["domains"])
+    taken = _create(client_a)  # www.shop.example is bob's (panel.core.names)
+    assert (taken.status_code, taken.data["code"], list(taken.data["fields"])) == (409, "name_owned", ["domains"])
     assert "bob" not in taken.data["detail"]  # the other account's site is not named
     assert not Website.objects.filter(account__handle="alice").exists()
     again = _create(client_b, name="bobshop", domains=["other.example"])
@@ -156,7 +156,15 @@ def test_delete_renders_the_vhost_absent_then_the_site_goes(client_a: APIClient,
     site = _create(client_a).data
     deleted = client_a.delete(f"{URL}{site['id']}/")
     assert deleted.status_code == 202
-    assert _render(web_server)["apache__host_sites"] == [{"name": "alice-shop", "account": "alice", "state": "absent"}]
+    assert _render(web_server)["apache__host_sites"] == [
+        {
+            "name": "alice-shop",
+            "account": "alice",
+            "domains": ["shop.example", "www.shop.example"],  # asked after the run: no longer served
+            "state": "absent",
+            "unit": "site:alice-shop",
+        }
+    ]
     items = list(ChangeSetItem.objects.filter(change_set_id=deleted.data["change_set"]))
     ChangeSetItem.objects.filter(pk__in=[i.pk for i in items]).update(outcome="applied")
     ChangeSet.objects.filter(pk=deleted.data["change_set"]).update(state="applied")
