@@ -7,7 +7,8 @@
   mailbox without login, an address refusing mail), so the same hook suspends on disable and restores on
   enable, and anything changed meanwhile is rendered suspended too. Service functions refuse a disabled
   account's customers with `panel.core.access.require_account_writable`;
-- deleting an account asks every registered guard whether something (e.g. invoices) must be kept;
+- deleting an account asks every registered guard whether something (e.g. invoices) must be kept; once it is
+  gone, every registered deletion hook requests what takes its objects off the servers;
 - the emergency-contact rule asks every registered source whether a mail domain is hosted by us;
 - a new handle asks every registered unix-name source whether that name is already a login (a system user's):
   the handle becomes the account's own unix user on its servers;
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 # A disable/enable hook returns the change sets it requested (None: nothing to provision).
 AccountHook = Callable[["Account", "User | None"], "Iterable[ChangeSet] | None"]
 DeleteGuard = Callable[["Account"], "str | None"]
+# (the deleted account's id, actor) -> the change sets that take its objects off its servers.
+DeletedHook = Callable[[int, "User | None"], "Iterable[ChangeSet]"]
 MailDomainSource = Callable[[str], bool]
 UnixNameSource = Callable[[str], bool]
 # (names, below, account) -> whether an account other than `account` holds one of `names` exactly, or, when
@@ -45,6 +48,7 @@ class AccountRegistry:
     disable_hooks: list[AccountHook] = field(default_factory=list)
     enable_hooks: list[AccountHook] = field(default_factory=list)
     delete_guards: list[DeleteGuard] = field(default_factory=list)
+    deleted_hooks: list[DeletedHook] = field(default_factory=list)
     mail_domain_sources: list[MailDomainSource] = field(default_factory=list)
     unix_name_sources: list[UnixNameSource] = field(default_factory=list)
     host_name_sources: list[HostNameSource] = field(default_factory=list)
@@ -71,6 +75,13 @@ def account_delete_guard(guard: DeleteGuard) -> DeleteGuard:
     """Register `guard(account)` returning why the account must be kept (soft-deleted), or None."""
     registry.delete_guards.append(guard)
     return guard
+
+
+def on_account_deleted(hook: DeletedHook) -> DeletedHook:
+    """Register `hook(account_id, actor)`, called once the account's rows are gone: it requests the runs that take
+    its objects off every server carrying them and returns their change sets."""
+    registry.deleted_hooks.append(hook)
+    return hook
 
 
 def own_mail_domain_source(source: MailDomainSource) -> MailDomainSource:

@@ -162,26 +162,30 @@ def account_enable(*, account: Account, actor: User | None) -> tuple[Account, li
 
 
 @transaction.atomic
-def account_delete(*, account: Account, actor: User | None) -> list[str]:
+def account_delete(*, account: Account, actor: User | None) -> tuple[list[str], list[ChangeSet]]:
     """Delete the account, or soft-delete it when something must be kept (e.g. its invoices).
 
-    Returns the reasons it was kept; an empty list means it is gone.
+    Returns the reasons it was kept (none: it is gone) and the change sets that take it off its servers: a deleted
+    account's objects go from every server in runs requested now (each renders the server's full state without
+    them), a soft-deleted one is disabled (suspended everywhere), so nothing of it is served either way.
     """
     require_staff(actor, "delete accounts")
     reasons = [reason for guard in registry.delete_guards if (reason := guard(account))]
     before = snapshot(account)
     if not reasons:
         record_change(actor=actor, action=ChangeAction.DELETE, obj=account, before=before)
+        account_id = account.pk
         account.delete()
-        return []
+        return [], [change_set for hook in registry.deleted_hooks for change_set in hook(account_id, actor)]
+    change_sets: list[ChangeSet] = []
     if account.is_active:
-        account_disable(account=account, actor=actor)
+        _, change_sets = account_disable(account=account, actor=actor)
         account.refresh_from_db()
     account.deleted_at = timezone.now()
     account.save(update_fields=["deleted_at", "updated_at"])
     account.users.update(is_active=False)
     record_change(actor=actor, action=ChangeAction.SOFT_DELETE, obj=account, before=before, after=snapshot(account))
-    return reasons
+    return reasons, change_sets
 
 
 # Contacts ------------------------------------------------------------------------------------------------

@@ -51,6 +51,13 @@ class Record(Provisioned, TimeStampedModel):
     type = models.CharField(max_length=5, choices=RecordType.choices)
     ttl = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: the zone's TTL.")
     value = models.TextField()
+    follows = models.CharField(
+        max_length=40,
+        blank=True,
+        default="",
+        help_text="The object the panel made this record for (e.g. website:12): it goes with that object or its "
+        "name, unless someone edited the record since (an edit clears this).",
+    )
 
     tenant_path: ClassVar[str] = "zone__account"
     objects = TenantQuerySet.as_manager()

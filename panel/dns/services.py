@@ -3,6 +3,7 @@ to converge the zone's primary and every DNS secondary; the change set returned 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -248,12 +249,20 @@ def _editable_zone(zone: Zone, actor: User | None) -> Zone:
 
 @transaction.atomic
 def record_create(
-    *, zone: Zone, type: str, value: str, name: str = "@", ttl: int | None = None, actor: User | None
+    *,
+    zone: Zone,
+    type: str,
+    value: str,
+    name: str = "@",
+    ttl: int | None = None,
+    actor: User | None,
+    follows: str = "",
 ) -> tuple[Record, ChangeSet]:
+    """`follows` names the object a record is made for automatically (`website:12`): see records_unfollow."""
     zone = _editable_zone(zone, actor)
     name, type, value, ttl = _normalized(zone, name, type, value, ttl)
     _check_set(zone, (name, type, value))
-    record = Record.objects.create(zone=zone, name=name, type=type, value=value, ttl=ttl)
+    record = Record.objects.create(zone=zone, name=name, type=type, value=value, ttl=ttl, follows=follows)
     record_change(actor=actor, action=ChangeAction.CREATE, obj=record, after=snapshot(record))
     return record, _converge(zone, [record], actor)
 
@@ -272,6 +281,7 @@ def record_update(*, record: Record, actor: User | None, **changes: Any) -> tupl
     name, rtype, value, ttl = _normalized(zone, merged["name"], merged["type"], merged["value"], merged["ttl"])
     _check_set(zone, (name, rtype, value), replacing=record)
     record.name, record.type, record.value, record.ttl = name, rtype, value, ttl
+    record.follows = ""  # edited: it is the customer's record now, and stays when its object goes
     record.save()
     record_change(actor=actor, action=ChangeAction.UPDATE, obj=record, before=before, after=snapshot(record))
     return record, _converge(zone, [record], actor)
@@ -285,6 +295,25 @@ def record_delete(*, record: Record, actor: User | None) -> ChangeSet:
     record_change(actor=actor, action=ChangeAction.DELETE, obj=record, before=snapshot(record))
     Record.objects.filter(pk=record.pk).update(pending_delete=True)
     return _converge(zone, [record], actor)
+
+
+def records_unfollow(*, follows: str, names: Iterable[str] | None = None, actor: User | None) -> list[ChangeSet]:
+    """The records the panel made for an object (`follows`), for its names in `names` (all when None), go with
+    it: deleted like any record, except those someone edited since (they are no longer marked) and those another
+    record still needs (an in-zone MX or SRV target): those stay."""
+    records = Record.objects.filter(follows=follows, pending_delete=False).select_related("zone")
+    wanted = None if names is None else set(names)
+    change_sets = []
+    for record in records:
+        fqdn = record.zone.name if record.name == "@" else f"{record.name}.{record.zone.name}"
+        if wanted is not None and fqdn not in wanted:
+            continue
+        try:
+            with transaction.atomic():
+                change_sets.append(record_delete(record=record, actor=actor))
+        except ApplicationError:
+            continue
+    return change_sets
 
 
 # Account disable / enable ---------------------------------------------------------------------------------

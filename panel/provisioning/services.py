@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from panel.accounts.registry import on_account_deleted
 from panel.core.errors import Conflict
 from panel.provisioning import registry
 from panel.provisioning.choices import ChangeSetState, ItemOutcome
@@ -145,3 +146,22 @@ def change_set_cancel(*, change_set: ChangeSet, actor: User | None) -> ChangeSet
     change_set.finished_at = timezone.now()
     change_set.save(update_fields=["state", "finished_at"])
     return change_set
+
+
+def _take_deleted_account_off(account_id: int, actor: User | None) -> list[ChangeSet]:
+    """Every server and service that ever ran an object of the account (change-set items keep the account's id
+    after it is gone) converges to its full state, which no longer holds the account's objects: the roles remove
+    them (users, keys, vhosts, pools, mailboxes, addresses, zones)."""
+    from panel.servers.models import Server
+
+    pairs = (
+        ChangeSet.objects.filter(items__account_ref=account_id)
+        .values_list("server", "service")
+        .distinct()
+        .order_by("server", "service")
+    )
+    servers = {server.pk: server for server in Server.objects.filter(pk__in={pk for pk, _ in pairs})}
+    return [request(server=servers[pk], service=service, actor=actor) for pk, service in pairs]
+
+
+on_account_deleted(_take_deleted_account_off)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from pathlib import Path
@@ -172,6 +173,14 @@ BATON_ANSIBLE_MITOGEN = env_bool("BATON_ANSIBLE_MITOGEN", False)
 # Variables every run gets (a JSON object), for a whole deployment: e.g. the test servers' users__penalty_exempt.
 # Never customer data: these go to every server as extra vars, which nothing overrides.
 BATON_ANSIBLE_EXTRA_VARS: dict[str, object] = json.loads(os.environ.get("BATON_ANSIBLE_EXTRA_VARS") or "{}")
+# The addresses (CIDR) the panel's workers reach the servers from: sshd never penalises them for failed logins
+# (OpenSSH 10's PerSourcePenalties), so a burst of customers' failed logins from behind the same NAT or jump host
+# cannot lock the panel out of its servers. Comma-separated; set it to the workers' public addresses.
+BATON_CONTROLLER_ADDRESSES: list[str] = [
+    str(ipaddress.ip_network(address.strip(), strict=False))  # a wrong value stops the start, not sshd
+    for address in os.environ.get("BATON_CONTROLLER_ADDRESSES", "127.0.0.0/8,::1/128").split(",")
+    if address.strip()
+]
 # How often every server and service is checked for drift (a cron expression's minute and hour fields).
 BATON_DRIFT_MINUTE = os.environ.get("BATON_DRIFT_MINUTE", "17")
 BATON_DRIFT_HOUR = os.environ.get("BATON_DRIFT_HOUR", "*")

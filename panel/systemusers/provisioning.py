@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
+from django.conf import settings
+
 from panel.provisioning import registry
 from panel.provisioning.hostvars.users import AccountData, SystemUserData, UsersServerData, render
 from panel.provisioning.models import ChangeSetItem
@@ -60,6 +62,7 @@ def load(server: Server) -> UsersServerData:
             if account_id in uids
         ),
         users=tuple(user for user in users if user.absent or user.account in {a for a, _ in accounts.values()}),
+        controller_addresses=tuple(settings.BATON_CONTROLLER_ADDRESSES),
     )
 
 

@@ -19,7 +19,7 @@ from panel.core.choices import ChangeAction
 from panel.core.errors import Conflict, ValidationFailed, boolean, checked, checked_fields, one_of, refuse
 from panel.core.names import held_in, require_own_names
 from panel.dns.models import Record, Zone
-from panel.dns.services import record_create
+from panel.dns.services import record_create, records_unfollow
 from panel.provisioning import services as provisioning
 from panel.provisioning.choices import ApplyState
 from panel.provisioning.hostvars.web import pool_unit, site_unit
@@ -105,7 +105,12 @@ def _dns_follows(site: Website, domains: Iterable[str], actor: User | None) -> N
         name = "@" if domain == zone.name else domain.removesuffix(f".{zone.name}")
         existing = Record.objects.filter(zone=zone, name=name, type__in=("A", "AAAA", "CNAME"), pending_delete=False)
         if not existing.exists():
-            record_create(zone=zone, name=name, type=rtype, value=str(address), actor=actor)
+            record_create(zone=zone, name=name, type=rtype, value=str(address), actor=actor, follows=_follows(site))
+
+
+def _follows(site: Website) -> str:
+    """What the records made for a site carry: they go with the site, or with its name."""
+    return f"website:{site.pk}"
 
 
 def _public_address(server: Server) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -167,6 +172,7 @@ def website_update(
         added = set(clean_domains) - set(before["domains"])
         _set_domains(site, clean_domains)
         _dns_follows(site, [d for d in clean_domains if d in added], actor)
+        records_unfollow(follows=_follows(site), names=set(before["domains"]) - set(clean_domains), actor=actor)
     record_change(actor=actor, action=ChangeAction.UPDATE, obj=site, before=before, after=_snapshot(site))
     return site, _converge(site, actor)
 
@@ -178,6 +184,7 @@ def website_delete(*, website: Website, actor: User | None) -> ChangeSet:
     site = _locked(website)
     record_change(actor=actor, action=ChangeAction.DELETE, obj=site, before=_snapshot(site))
     Website.objects.filter(pk=site.pk).update(pending_delete=True)
+    records_unfollow(follows=_follows(site), actor=actor)
     return _converge(site, actor)
 
 

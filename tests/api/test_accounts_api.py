@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from rest_framework.test import APIClient
 
 from panel.accounts.models import Account, User
 from panel.accounts.registry import registry
+from panel.provisioning import registry as registry_of_services
+from panel.provisioning.models import ChangeSet
+from panel.servers.models import Server
 
 pytestmark = pytest.mark.django_db
 
@@ -87,18 +92,38 @@ def test_disable_enable_and_customer_login(staff_client: APIClient, account_a: A
     assert weak.status_code == 400 and "password" in weak.data["fields"]
 
 
+def test_a_deleted_account_is_taken_off_every_server_that_carried_it(
+    staff_client: APIClient, client_a: APIClient, account_a: Account, dns_servers: Any, web_server: Server
+) -> None:
+    zone = client_a.post("/api/zones/", {"name": "alice.example"}, format="json").data
+    site = client_a.post("/api/websites/", {"name": "www", "domains": ["www.alice.example"]}, format="json").data
+    assert zone["change_set"] and site["change_set"]
+    ChangeSet.objects.update(state="applied")  # as if the runs had gone through
+    deleted = staff_client.delete(f"/api/accounts/{account_a.pk}/")
+    assert (deleted.status_code, deleted.data["status"]) == (202, "deleted")
+    converging = ChangeSet.objects.filter(pk__in=deleted.data["change_sets"])
+    assert sorted((cs.server.name, cs.service, cs.full_run) for cs in converging) == [
+        ("ns1", "dns", True), ("ns2", "dns", True), ("web1", "users", True), ("web1", "web", True),
+    ]  # fmt: skip
+    for service in ("dns", "users", "web"):
+        server = converging.filter(service=service).first().server
+        rendered = str(registry_of_services.get(service).render(registry_of_services.get(service).load(server)))
+        assert "alice" not in rendered, (service, rendered)
+
+
 def test_delete_is_hard_without_invoices_and_soft_with(
     staff_client: APIClient, account_a: Account, account_b: Account
 ) -> None:
     guard = lambda account: "has invoices" if account.handle == "bob" else None  # noqa: E731
     registry.delete_guards.append(guard)
     try:
-        assert staff_client.delete(f"/api/accounts/{account_a.pk}/").status_code == 204
+        deleted = staff_client.delete(f"/api/accounts/{account_a.pk}/")
         response = staff_client.delete(f"/api/accounts/{account_b.pk}/")
     finally:
         registry.delete_guards.remove(guard)
-    assert response.status_code == 200
-    assert response.data == {"status": "soft_deleted", "reasons": ["has invoices"]}
+    assert (deleted.status_code, deleted.data) == (202, {"status": "deleted", "reasons": [], "change_sets": []})
+    assert response.status_code == 202
+    assert response.data == {"status": "soft_deleted", "reasons": ["has invoices"], "change_sets": []}
     assert not Account.objects.filter(pk=account_a.pk).exists()
     assert staff_client.get(f"/api/accounts/{account_b.pk}/").status_code == 404
     listed = staff_client.get("/api/accounts/?include_deleted=true").data["results"]

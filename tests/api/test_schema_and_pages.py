@@ -115,4 +115,7 @@ def test_provisioned_writes_document_the_change_set_and_202_deletes(schema: dict
     assert "change_set" in _resolve(schema, created["$ref"])["properties"]
     password = schema["paths"]["/api/mail/mailboxes/{id}/set-password/"]["post"]["responses"]["202"]
     assert "change_set" in _resolve(schema, password["content"]["application/json"]["schema"]["$ref"])["properties"]
-    assert "200" in schema["paths"]["/api/accounts/{id}/"]["delete"]["responses"]
+    account = schema["paths"]["/api/accounts/{id}/"]["delete"]["responses"]
+    assert "204" not in account
+    deleted = _resolve(schema, account["202"]["content"]["application/json"]["schema"]["$ref"])
+    assert set(deleted["required"]) == {"status", "reasons", "change_sets"}

@@ -20,6 +20,7 @@ from panel.provisioning.models import ChangeSet, ChangeSetItem
 from panel.servers.models import Server
 from panel.systemusers.models import UID_MIN, SshKey, SystemUser, UnixId
 from tests.factories import make_account
+from tests.provisioning.specs import role_spec_errors
 from tests.sshkeys import openssh_public, public_key
 
 pytestmark = pytest.mark.django_db
@@ -305,6 +306,16 @@ def test_a_disabled_accounts_customer_cannot_change_users_and_its_users_render_l
     account_enable(account=account_a, actor=staff)
     rendered = registry.get("users").render(registry.get("users").load(web_server))
     assert [a["active"] for a in rendered["users__host_accounts"]] == [True]
+
+
+def test_the_panels_own_addresses_go_to_every_server_as_never_penalised(
+    client_a: APIClient, web_server: Server, settings: Any
+) -> None:
+    settings.BATON_CONTROLLER_ADDRESSES = ["198.51.100.7/32", "2001:db8::/64"]
+    _create(client_a, name="alice-dev")
+    rendered = registry.get("users").render(registry.get("users").load(web_server))
+    assert rendered["users__host_penalty_exempt"] == ["198.51.100.7/32", "2001:db8::/64"]
+    assert role_spec_errors("users", {"users__host_penalty_exempt": rendered["users__host_penalty_exempt"]}) == []
 
 
 def test_no_web_server_is_a_conflict_not_an_error(client_a: APIClient) -> None:

@@ -124,6 +124,30 @@ def test_the_sites_a_record_follows_in_a_hosted_zone(
     ]
 
 
+def test_the_records_made_for_a_site_go_with_it_or_its_name_unless_edited(
+    client_a: APIClient, account_a: Account, web_server: Server, dns_servers: tuple[Server, Server]
+) -> None:
+    Server.objects.filter(pk=web_server.pk).update(service_address="192.0.2.80")
+    zone, _ = zone_create(account=account_a, name="shop.example", actor=None)
+    site = _create(client_a, domains=["shop.example", "www.shop.example", "old.shop.example"]).data
+    live = Record.objects.filter(zone=zone, type="A", pending_delete=False)
+    assert sorted(live.values_list("name", flat=True)) == ["@", "old", "www"]
+    mine = client_a.post("/api/records/", {"zone": zone.pk, "name": "blog", "type": "A", "value": "192.0.2.9"},
+                         format="json").data  # fmt: skip
+    www = live.get(name="www")
+    edited = client_a.patch(f"/api/records/{www.pk}/", {"ttl": 600}, format="json")
+    assert edited.status_code == 200, edited.data
+
+    dropped = client_a.patch(f"{URL}{site['id']}/", {"domains": ["shop.example", "www.shop.example"]}, format="json")
+    assert dropped.status_code == 200, dropped.data
+    assert sorted(live.values_list("name", flat=True)) == ["@", "blog", "www"], "old's record went with its name"
+
+    assert client_a.delete(f"{URL}{site['id']}/").status_code == 202
+    # The apex record went with the site; the edited www and the customer's own blog record stay.
+    assert sorted(live.values_list("name", flat=True)) == ["blog", "www"]
+    assert Record.objects.get(pk=mine["id"]).follows == ""
+
+
 def test_customers_see_and_change_only_their_own_sites(
     client_a: APIClient, client_b: APIClient, web_server: Server
 ) -> None:

@@ -133,5 +133,5 @@ def test_amending_an_issued_invoice(staff: User, billed_account: Account) -> Non
 
 def test_accounts_with_invoices_are_kept(staff: User, billed_account: Account) -> None:
     invoice_create(account=billed_account, kind="fee", actor=staff)
-    assert account_delete(account=billed_account, actor=staff)
+    assert account_delete(account=billed_account, actor=staff)[0]
     assert Account.objects.get(pk=billed_account.pk).is_deleted

@@ -64,6 +64,14 @@ def run(client: Any, command: str) -> tuple[int, str]:
     return stdout.channel.recv_exit_status(), output
 
 
+def session_alive(sftp: paramiko.SFTPClient) -> bool:
+    try:
+        sftp.listdir("/")
+    except (OSError, EOFError, paramiko.SSHException):
+        return False
+    return True
+
+
 def applied(api: Api, change_set: int) -> None:
     state = api.wait_applied(change_set, timeout=180)
     assert state["state"] == "applied", state
@@ -161,9 +169,14 @@ def test_sftp_and_ssh_logins_through_the_api(
 
     # A disabled account's users are all refused, files untouched; enabling restores them.
     account = staff.ok("GET", "/api/accounts/?search=sftpco")["results"][0]["id"]
+    before = connect(web_host, "sftpco", password=PASSWORD)
+    before_sftp = before.open_sftp()
+    assert "private" in before_sftp.listdir("/")
     disabled = staff.ok("POST", f"/api/accounts/{account}/disable/")
     for change_set in disabled["change_sets"]:
         applied(staff, change_set)
+    served_now(lambda: session_alive(before_sftp), False, "a disabled account's open SFTP session")
+    before.close()
     assert refused(web_host, "sftpco", password=PASSWORD)
     assert refused(web_host, "sftpco-dev", key=dev_key)
     assert not refused(web_host, "otherco-dev", key=other_key)  # another account is untouched

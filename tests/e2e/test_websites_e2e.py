@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
+import ssl
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from cryptography import x509
 
 from tests import hosts
 from tests.e2e.conftest import Api, Worker, customer_api, register_server, served_now, staff_api
@@ -31,7 +34,7 @@ if ($other !== '') { echo 'read=', @file_get_contents($other) === false ? 'denie
 def web_host() -> Iterator[hosts.TestHost]:
     name = "baton-e2e-www1"
     try:
-        yield hosts.start(name, ports=[80])
+        yield hosts.start(name, ports=[80, 443])
     finally:
         hosts.stop(name)
 
@@ -44,6 +47,30 @@ def get(host: hosts.TestHost, hostname: str, path: str) -> tuple[int, str]:
         return response.status, response.read().decode(errors="replace")
     finally:
         connection.close()
+
+
+def get_tls(host: hosts.TestHost, hostname: str, path: str) -> tuple[int, str]:
+    """HTTPS with SNI = Host; returns the status and the subject of the certificate the server showed."""
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    with (
+        socket.create_connection(("127.0.0.1", host.ports[443]), timeout=20) as plain,
+        context.wrap_socket(plain, server_hostname=hostname) as tls,
+    ):
+        tls.sendall(f"GET {path} HTTP/1.1\r\nHost: {hostname}\r\nConnection: close\r\n\r\n".encode())
+        status_line = tls.recv(4096).split(b"\r\n", 1)[0].decode()
+        certificate = x509.load_der_x509_certificate(tls.getpeercert(binary_form=True) or b"")
+    return int(status_line.split()[1]), certificate.subject.rfc4514_string()
+
+
+def processes_of(host: hosts.TestHost, user: str) -> list[str]:
+    """The processes running as `user` on the server (its PHP-FPM workers, its SSH sessions)."""
+    found = hosts.podman("exec", hosts.container_name(host.name), "pgrep", "-a", "-u", user, check=False)
+    return found.stdout.splitlines()
+
+
+def neutral(answer: tuple[int, str]) -> bool:
+    return answer[0] == 404 and "No site here" in answer[1]
 
 
 def suspended(answer: tuple[int, str]) -> bool:
@@ -87,9 +114,11 @@ def test_php_sites_through_the_api_served_over_http(
     assert get(web_host, "shop.example", "/index.html") == (200, "hello\n")
 
     account = staff.ok("GET", "/api/accounts/?search=shopco")["results"][0]["id"]
+    assert processes_of(web_host, "shopco"), "the PHP worker that just ran the probe"
     disabled = staff.ok("POST", f"/api/accounts/{account}/disable/")
     for change_set in disabled["change_sets"]:
         applied(staff, change_set)
+    served_now(lambda: processes_of(web_host, "shopco"), [], "a disabled account's processes")
     served_now(lambda: suspended(get(web_host, "shop.example", "/index.html")), True, "a disabled account's site")
     assert get(web_host, "other.example", "/index.html") == (200, "hello\n")  # the other account goes on
     enabled = staff.ok("POST", f"/api/accounts/{account}/enable/")
@@ -104,4 +133,8 @@ def test_php_sites_through_the_api_served_over_http(
     served_now(lambda: get(web_host, "new.shop.example", "/index.html"), (200, "hello\n"), "a new name of a site")
     deleted = other.call("DELETE", f"/api/websites/{other_site['id']}/")[1]
     applied(staff, deleted["change_set"])
-    served_now(lambda: "user=otherco" in get(web_host, "other.example", "/probe.php")[1], False, "a deleted site")
+    served_now(lambda: neutral(get(web_host, "other.example", "/probe.php")), True, "a deleted site's name")
+    # A name nobody serves gets the panel's neutral answer, never a customer's site, on HTTP and HTTPS.
+    assert neutral(get(web_host, "unknown.example", "/probe.php"))
+    status, subject = get_tls(web_host, "unknown.example", "/probe.php")
+    assert status == 421 and "shop" not in subject and "other" not in subject, subject

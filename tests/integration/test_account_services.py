@@ -144,7 +144,7 @@ def test_a_failing_hook_rolls_the_disable_back(staff: User, account_a: Account) 
 
 
 def test_delete_without_invoices_removes_everything(staff: User, account_a: Account, customer_a: User) -> None:
-    assert account_delete(account=account_a, actor=staff) == []
+    assert account_delete(account=account_a, actor=staff)[0] == []
     assert not Account.objects.filter(handle="alice").exists()
     assert not User.objects.filter(pk=customer_a.pk).exists()
     change = ObjectChange.objects.get(action="delete", content_type__model="account")
@@ -157,7 +157,7 @@ def test_delete_with_invoices_soft_deletes(
     guard = lambda account: "2 invoices" if account.handle == "alice" else None  # noqa: E731
     registry.delete_guards.append(guard)
     try:
-        assert account_delete(account=account_a, actor=staff) == ["2 invoices"]
+        assert account_delete(account=account_a, actor=staff)[0] == ["2 invoices"]
     finally:
         registry.delete_guards.remove(guard)
     account_a.refresh_from_db()

@@ -71,6 +71,7 @@ def test_keys_files_only_for_enabled_present_users(filters: ModuleType) -> None:
 def test_directories(filters: ModuleType) -> None:
     dirs = {entry["path"]: entry for entry in filters.users_dirs(ACCOUNTS, USERS, "/srv/baton", 199990)}
     home = dirs["/srv/baton/acme"]
+    assert dirs["/srv/baton"]["mode"] == "0711", "tenants cannot list the other tenants' homes"
     assert (home["uid"], home["gid"], home["mode"], home["acl"]) == (
         0,
         0,
@@ -120,3 +121,12 @@ def test_website_directories_come_with_their_account(filters: ModuleType) -> Non
     assert filters.users_problems(bad, [], 200000, 299999, []) == [
         "account 'acme': site directory '../bob' is not one directory name"
     ]
+
+
+def test_the_disabled_accounts_processes_are_ended(filters: ModuleType) -> None:
+    accounts = [
+        {"name": "acme", "uid": 200001},
+        {"name": "globex", "uid": 200002, "active": False},
+        {"name": "gone", "uid": 200003, "active": False, "state": "absent"},
+    ]
+    assert filters.users_disabled_uids(accounts) == ["200002"]

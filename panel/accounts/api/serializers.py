@@ -104,9 +104,18 @@ class AccountStateSerializer(AccountSerializer):
         return [change_set.pk for change_set in self.context.get("change_sets", ())]
 
 
-class AccountSoftDeletedSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    status = serializers.ChoiceField(choices=["soft_deleted"])
-    reasons = serializers.ListField(child=serializers.CharField(), help_text="Why the account had to be kept.")
+class AccountDeletedSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    status = serializers.ChoiceField(
+        choices=["deleted", "soft_deleted"],
+        help_text="deleted: gone from the panel; soft_deleted: kept (see reasons), disabled.",
+    )
+    reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="Why the account had to be kept (empty when it is gone)."
+    )
+    change_sets = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="The change sets that take the account's objects off its servers (poll them until applied).",
+    )
 
 
 class AccountSummarySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

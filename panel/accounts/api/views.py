@@ -16,8 +16,8 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from panel.accounts.api.serializers import (
+    AccountDeletedSerializer,
     AccountSerializer,
-    AccountSoftDeletedSerializer,
     AccountStateSerializer,
     AccountUserSerializer,
     ApiTokenSerializer,
@@ -64,15 +64,21 @@ class AccountViewSet(ServiceModelViewSet):
 
     @extend_schema(
         responses={
-            204: OpenApiResponse(description="Deleted"),
-            200: OpenApiResponse(AccountSoftDeletedSerializer, description="Kept as soft-deleted, with reasons"),
+            202: OpenApiResponse(
+                AccountDeletedSerializer,
+                description="Deleted, or kept as soft-deleted (with reasons) and disabled; either way taken off its "
+                "servers by the change sets listed",
+            ),
         }
     )
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        reasons = account_delete(account=self.get_object(), actor=request_actor(request))
-        if reasons:
-            return Response({"status": "soft_deleted", "reasons": reasons})
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        reasons, change_sets = account_delete(account=self.get_object(), actor=request_actor(request))
+        body = {
+            "status": "soft_deleted" if reasons else "deleted",
+            "reasons": reasons,
+            "change_sets": sorted({change_set.pk for change_set in change_sets}),
+        }
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses=AccountStateSerializer)
     @action(detail=True, methods=["post"])

@@ -33,6 +33,7 @@ class SystemUserData:
 class UsersServerData:
     accounts: tuple[AccountData, ...]
     users: tuple[SystemUserData, ...]
+    controller_addresses: tuple[str, ...] = ()  # never penalised by sshd for failed logins
 
 
 def _user(user: SystemUserData) -> dict[str, Any]:
@@ -64,4 +65,5 @@ def render(data: UsersServerData) -> dict[str, Any]:
     return {
         "users__host_accounts": [_account(a) for a in sorted(data.accounts, key=lambda a: a.name)],
         "users__host_users": [_user(u) for u in sorted(data.users, key=lambda u: u.name)],
+        "users__host_penalty_exempt": sorted(data.controller_addresses),
     }

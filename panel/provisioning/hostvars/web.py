@@ -59,7 +59,9 @@ def _site(site: SiteData) -> dict[str, Any]:
 
 def render(data: WebServerData) -> dict[str, Any]:
     sites = sorted(data.sites, key=lambda s: s.name)
-    with_php = sorted({s.account for s in sites if s.php and not s.absent})
+    # A suspended site needs no PHP: an account without an active PHP site has no pool, so disabling the account
+    # stops its PHP workers in the same run (the reload ends the pool's processes).
+    with_php = sorted({s.account for s in sites if s.php and s.active and not s.absent})
     return {
         "php_fpm__host_pools": [
             {

@@ -174,7 +174,13 @@ def users_dirs(accounts: list[dict[str, Any]], users: list[dict[str, Any]], base
             {"path": site, "uid": 0, "gid": uid, "mode": "0751", "unit": f"account:{account_name}"},
             {"path": f"{site}/public", "uid": uid, "gid": uid, "mode": "0751", "unit": f"account:{account_name}"},
         ]
-    return [{"path": base, "uid": 0, "gid": 0, "mode": "0755"}, *dirs]
+    # 0711: tenants (and their PHP) pass through to their own home but cannot list who else lives here.
+    return [{"path": base, "uid": 0, "gid": 0, "mode": "0711"}, *dirs]
+
+
+def users_disabled_uids(accounts: list[dict[str, Any]]) -> list[str]:
+    """The uids of the present accounts that are disabled: every process of theirs is ended."""
+    return sorted(str(int(a["uid"])) for a in _present(accounts) if not a.get("active", True))
 
 
 class FilterModule:
@@ -183,6 +189,7 @@ class FilterModule:
     def filters(self) -> dict[str, object]:
         return {
             "users_problems": users_problems,
+            "users_disabled_uids": users_disabled_uids,
             "users_extrausers": users_extrausers,
             "users_key_files": users_key_files,
             "users_dirs": users_dirs,
