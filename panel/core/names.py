@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Q, QuerySet
 
 from panel.accounts.registry import registry
+from panel.core.access import require_staff
 from panel.core.errors import Conflict
 
 if TYPE_CHECKING:
-    from panel.accounts.models import Account
+    from panel.accounts.models import Account, User
 
 
 def name_and_parents(name: str) -> list[str]:
@@ -34,14 +35,29 @@ def is_held_by_another(names: list[str], account: Account, *, below: bool = Fals
     return any(source(candidates, under, account) for source in registry.host_name_sources)
 
 
-def require_own_names(*, names: list[str], account: Account, field: str, below: bool = False) -> None:
+def require_own_names(
+    *,
+    names: list[str],
+    account: Account,
+    field: str,
+    below: bool = False,
+    override: bool = False,
+    actor: User | None = None,
+) -> bool:
     """Refuse `names` for `account` when another account holds one of them or a name above one (with `below`,
-    also a name under it: a new zone would take those in). One query per source, the names of a request at once."""
+    also a name under it: a new zone would take those in). One query per source, the names of a request at once.
+
+    Staff may `override` the rule for an account explicitly (a customer asking gets 403); returns whether they
+    did, for the caller's audit entry."""
     if not names or not is_held_by_another(names, account, below=below):
-        return
+        return False
+    if override:
+        require_staff(actor, "give an account a name another account holds")
+        return True
     refused = next((name for name in names if is_held_by_another([name], account, below=below)), names[0])
     raise Conflict(
-        f"'{refused}' belongs to another account here: it, or a domain it is part of, is that account's.",
+        f"'{refused}' belongs to another account here: it, or a domain it is part of, is that account's. Staff can "
+        "give it to this account explicitly (allow_foreign_name).",
         field=field,
         code="name_owned",
     )

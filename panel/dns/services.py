@@ -117,15 +117,20 @@ def _check_timers(timers: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def zone_create(*, account: Account, name: str, actor: User | None, **timers: int) -> tuple[Zone, ChangeSet]:
-    """`timers` are the zone's TTL and SOA timers (`ttl`, `soa_refresh`, ...); the model's defaults otherwise."""
+def zone_create(
+    *, account: Account, name: str, actor: User | None, allow_foreign_name: bool = False, **timers: int
+) -> tuple[Zone, ChangeSet]:
+    """`timers` are the zone's TTL and SOA timers (`ttl`, `soa_refresh`, ...); the model's defaults otherwise.
+    `allow_foreign_name` (staff only) lets the zone take in names another account holds (panel.core.names)."""
     require_account_writable(actor, account)
     _check_timers(timers)
     try:
         name = validators.normalize_zone_name(name)
     except DjangoValidationError as error:
         raise _field_error(error, "name") from error
-    require_own_names(names=[name], account=account, field="name", below=True)
+    overridden = require_own_names(
+        names=[name], account=account, field="name", below=True, override=allow_foreign_name, actor=actor
+    )
     _check_name_free(name)
     primary = server_for(account=account, role=ServerRole.DNS_PRIMARY)
     if primary is None:
@@ -146,7 +151,8 @@ def zone_create(*, account: Account, name: str, actor: User | None, **timers: in
     except IntegrityError as error:
         raise Conflict(f"'{name}' is already taken.", field="name", code="taken") from error
     records = Record.objects.bulk_create(_default_records(zone))
-    record_change(actor=actor, action=ChangeAction.CREATE, obj=zone, after=snapshot(zone))
+    after = {**snapshot(zone), **({"name_override": True} if overridden else {})}
+    record_change(actor=actor, action=ChangeAction.CREATE, obj=zone, after=after)
     return zone, _converge(zone, list(records), actor)
 
 

@@ -82,10 +82,15 @@ def _dns_follows(domain: MailDomain, actor: User | None) -> None:
 
 
 @transaction.atomic
-def mail_domain_create(*, account: Account, name: str, actor: User | None) -> tuple[MailDomain, ChangeSet]:
+def mail_domain_create(
+    *, account: Account, name: str, actor: User | None, allow_foreign_name: bool = False
+) -> tuple[MailDomain, ChangeSet]:
+    """`allow_foreign_name` (staff only): a name another account holds (panel.core.names), audited."""
     require_account_writable(actor, account)
     name = checked("name", dns_validators.normalize_zone_name, name)
-    require_own_names(names=[name], account=account, field="name")
+    overridden = require_own_names(
+        names=[name], account=account, field="name", override=allow_foreign_name, actor=actor
+    )
     server = _mail_server(account)
     domain = MailDomain(name=name, account=account, server=server)
     try:
@@ -93,7 +98,8 @@ def mail_domain_create(*, account: Account, name: str, actor: User | None) -> tu
             domain.save()
     except IntegrityError as error:
         raise Conflict(f"'{name}' already receives mail here.", field="name", code="taken") from error
-    record_change(actor=actor, action=ChangeAction.CREATE, obj=domain, after=snapshot(domain))
+    after = {**snapshot(domain), **({"name_override": True} if overridden else {})}
+    record_change(actor=actor, action=ChangeAction.CREATE, obj=domain, after=after)
     _dns_follows(domain, actor)
     return domain, _converge(server, [domain], actor, created=True)
 

@@ -48,16 +48,18 @@ def _scope(site: Website) -> str:
     return f"{site_unit(site.server_name)} {pool_unit(site.account.handle)}"
 
 
-def _converge(site: Website, actor: User | None) -> ChangeSet:
+def _converge(site: Website, actor: User | None, *, new: bool = False) -> ChangeSet:
     Website.objects.filter(pk=site.pk).update(apply_state=ApplyState.PENDING, apply_error="")
-    # The users role creates (and keeps) the site's directory; its run is the account's, like a user change.
-    main, _ = systemusers.account_user(site.account, site.server, actor)
-    provisioning.request(
-        server=site.server,
-        service=systemusers.SERVICE,
-        objects=[(main, systemusers.unit_of(site.account))],
-        actor=actor,
-    )
+    if new:
+        # The users role creates (and keeps) the site's directory, and the account's user its pool runs as; its
+        # run is the account's, like a user change. A site's later changes leave both as they are: no users run.
+        main, _ = systemusers.account_user(site.account, site.server, actor)
+        provisioning.request(
+            server=site.server,
+            service=systemusers.SERVICE,
+            objects=[(main, systemusers.unit_of(site.account))],
+            actor=actor,
+        )
     return provisioning.request(server=site.server, service=SERVICE, objects=[(site, _scope(site))], actor=actor)
 
 
@@ -71,8 +73,9 @@ def _fields(changes: dict[str, Any]) -> dict[str, Any]:
     return checked_fields(changes, checks)
 
 
-def _set_domains(site: Website, domains: list[str]) -> None:
-    require_own_names(names=domains, account=site.account, field="domains")
+def _set_domains(site: Website, domains: list[str], *, override: bool = False, actor: User | None = None) -> bool:
+    """Returns whether staff gave the site a name another account holds (for the audit entry)."""
+    overridden = require_own_names(names=domains, account=site.account, field="domains", override=override, actor=actor)
     taken = WebsiteDomain.objects.filter(name__in=domains).exclude(website=site).values_list("name", flat=True)
     if taken:
         raise Conflict(f"'{sorted(taken)[0]}' is a domain of another site.", field="domains", code="taken")
@@ -87,6 +90,7 @@ def _set_domains(site: Website, domains: list[str]) -> None:
         raise Conflict(
             "A domain of this site was just taken by another site.", field="domains", code="taken"
         ) from error
+    return overridden
 
 
 def _dns_follows(site: Website, domains: Iterable[str], actor: User | None) -> None:
@@ -122,9 +126,16 @@ def _public_address(server: Server) -> ipaddress.IPv4Address | ipaddress.IPv6Add
 
 @transaction.atomic
 def website_create(
-    *, account: Account, name: str, domains: list[str], actor: User | None, **fields: Any
+    *,
+    account: Account,
+    name: str,
+    domains: list[str],
+    actor: User | None,
+    allow_foreign_name: bool = False,
+    **fields: Any,
 ) -> tuple[Website, ChangeSet]:
-    """A site of `account` on its web server, with its domains (the primary first)."""
+    """A site of `account` on its web server, with its domains (the primary first). `allow_foreign_name` (staff
+    only): domains another account holds (panel.core.names), audited."""
     require_account_writable(actor, account)
     checked("name", validators.validate_site_name, name)
     clean_domains = checked("domains", validators.normalize_domains, domains)
@@ -136,10 +147,11 @@ def website_create(
             site.save()
     except IntegrityError as error:
         raise Conflict(f"This account has a site named '{name}' already.", field="name", code="taken") from error
-    _set_domains(site, clean_domains)
-    record_change(actor=actor, action=ChangeAction.CREATE, obj=site, after=_snapshot(site))
+    overridden = _set_domains(site, clean_domains, override=allow_foreign_name, actor=actor)
+    after = {**_snapshot(site), **({"name_override": True} if overridden else {})}
+    record_change(actor=actor, action=ChangeAction.CREATE, obj=site, after=after)
     _dns_follows(site, clean_domains, actor)
-    return site, _converge(site, actor)
+    return site, _converge(site, actor, new=True)
 
 
 def _snapshot(site: Website) -> dict[str, Any]:
@@ -155,7 +167,12 @@ def _locked(site: Website) -> Website:
 
 @transaction.atomic
 def website_update(
-    *, website: Website, actor: User | None, domains: list[str] | None = None, **changes: Any
+    *,
+    website: Website,
+    actor: User | None,
+    domains: list[str] | None = None,
+    allow_foreign_name: bool = False,
+    **changes: Any,
 ) -> tuple[Website, ChangeSet]:
     require_account_writable(actor, website.account)
     site = _locked(website)
@@ -167,13 +184,15 @@ def website_update(
     for field, value in _fields(changes).items():
         setattr(site, field, value)
     site.save()
+    overridden = False
     if domains is not None:
         clean_domains = checked("domains", validators.normalize_domains, domains)
         added = set(clean_domains) - set(before["domains"])
-        _set_domains(site, clean_domains)
+        overridden = _set_domains(site, clean_domains, override=allow_foreign_name, actor=actor)
         _dns_follows(site, [d for d in clean_domains if d in added], actor)
         records_unfollow(follows=_follows(site), names=set(before["domains"]) - set(clean_domains), actor=actor)
-    record_change(actor=actor, action=ChangeAction.UPDATE, obj=site, before=before, after=_snapshot(site))
+    after = {**_snapshot(site), **({"name_override": True} if overridden else {})}
+    record_change(actor=actor, action=ChangeAction.UPDATE, obj=site, before=before, after=after)
     return site, _converge(site, actor)
 
 

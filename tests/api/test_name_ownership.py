@@ -104,3 +104,29 @@ def test_names_of_nobody_are_free_and_a_names_are_as(
     # Now B may not take A's names either, nor make a zone over A's external site name.
     _refused(client_b.post("/api/mail/domains/", {"name": "www.a.example"}, format="json"), "name")
     _refused(client_b.post("/api/zones/", {"name": "other.example"}, format="json"), "name")
+
+
+def test_staff_may_give_a_name_of_b_to_a_explicitly_and_it_is_audited(
+    client_a: APIClient, staff_client: APIClient, account_a: Account, b_holds_names: None
+) -> None:
+    from django.contrib.contenttypes.models import ContentType
+
+    from panel.core.models import ObjectChange
+
+    body = {"name": "site", "domains": ["www.b.example"], "allow_foreign_name": True}
+    refused = client_a.post("/api/websites/", body, format="json")
+    assert refused.status_code == 403, refused.data  # a customer cannot override
+    created = staff_client.post("/api/websites/", {**body, "account": account_a.pk}, format="json")
+    assert created.status_code == 201, created.data
+    site = Website.objects.get(pk=created.data["id"])
+    change = ObjectChange.objects.get(
+        content_type=ContentType.objects.get_for_model(Website), object_id=str(site.pk), action="create"
+    )
+    assert change.after["name_override"] is True and change.actor.is_staff
+    mail = staff_client.post(
+        "/api/mail/domains/", {"name": "x.mx.b.example", "account": account_a.pk, "allow_foreign_name": True},
+        format="json",
+    )  # fmt: skip
+    assert mail.status_code == 201, mail.data
+    without = staff_client.post("/api/mail/domains/", {"name": "y.b.example", "account": account_a.pk}, format="json")
+    assert (without.status_code, without.data["code"]) == (409, "name_owned"), "staff too, unless they say so"

@@ -26,6 +26,16 @@ class ContactInlineSerializer(serializers.ModelSerializer):  # type: ignore[type
         fields: ClassVar[list[str]] = ["id", *CONTACT_FIELDS]
 
 
+def allow_foreign_name_field() -> serializers.BooleanField:
+    """Staff only: give the account a name another account holds (panel.core.names); recorded in the audit log."""
+    return serializers.BooleanField(
+        write_only=True,
+        required=False,
+        help_text="Staff only: take a name (or a name under one) that another account holds; audited. A customer "
+        "asking gets 403.",
+    )
+
+
 class AccountOwnedSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     """Base of serializers for objects an account owns (contacts, zones, mailboxes...).
 

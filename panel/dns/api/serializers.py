@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from rest_framework import serializers
 
-from panel.accounts.api.serializers import AccountOwnedSerializer
+from panel.accounts.api.serializers import AccountOwnedSerializer, allow_foreign_name_field
 from panel.core.api.fields import PrimaryKeyRelatedField
 from panel.dns.choices import RecordType
 from panel.dns.models import Record, Zone
@@ -22,6 +22,7 @@ class ZoneSerializer(AccountOwnedSerializer):
     suspended = serializers.BooleanField(read_only=True, help_text=SUSPENDED_HELP)
     primary = serializers.SlugRelatedField(slug_field="name", read_only=True)  # type: ignore[var-annotated]
     record_count = serializers.SerializerMethodField(help_text="Records not being deleted.")
+    allow_foreign_name = allow_foreign_name_field()
 
     class Meta:
         model = Zone
@@ -39,6 +40,7 @@ class ZoneSerializer(AccountOwnedSerializer):
             "soa_expire",
             "soa_minimum",
             "record_count",
+            "allow_foreign_name",
             *APPLY_FIELDS,
             "created_at",
             "updated_at",

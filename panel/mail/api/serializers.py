@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from rest_framework import serializers
 
-from panel.accounts.api.serializers import AccountOwnedSerializer
+from panel.accounts.api.serializers import AccountOwnedSerializer, allow_foreign_name_field
 from panel.core.api.fields import BoundedDateField, PrimaryKeyRelatedField
 from panel.mail import validators as mail_validators
 from panel.mail.choices import SpamPreset
@@ -30,10 +30,13 @@ def _scope(serializer: serializers.Serializer[Any], field: str, queryset: Any) -
 class MailDomainSerializer(AccountOwnedSerializer):
     suspended = serializers.BooleanField(read_only=True, help_text=SUSPENDED_HELP)
     server = serializers.SlugRelatedField(slug_field="name", read_only=True)  # type: ignore[var-annotated]
+    allow_foreign_name = allow_foreign_name_field()
 
     class Meta:
         model = MailDomain
-        fields: ClassVar[list[str]] = ["id", "name", "account", "server", *APPLY_FIELDS, "created_at", "updated_at"]
+        fields: ClassVar[list[str]] = [
+            "id", "name", "account", "server", "allow_foreign_name", *APPLY_FIELDS, "created_at", "updated_at",
+        ]  # fmt: skip
         read_only_fields: ClassVar[list[str]] = APPLY_FIELDS
         extra_kwargs: ClassVar[dict[str, Any]] = {"name": {"validators": []}}  # taken: 409 from the service
 

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from rest_framework import serializers
 
-from panel.accounts.api.serializers import AccountOwnedSerializer
+from panel.accounts.api.serializers import AccountOwnedSerializer, allow_foreign_name_field
 from panel.mail.api.serializers import APPLY_FIELDS, SUSPENDED_HELP
 from panel.web.choices import HttpsMode, PhpMode
 from panel.web.models import Website
@@ -34,6 +34,7 @@ class WebsiteSerializer(AccountOwnedSerializer):
         help_text="Host names, the primary first; each is one site's only.",
     )
     document_root = serializers.SerializerMethodField(help_text="Where the site's files go (over SFTP).")
+    allow_foreign_name = allow_foreign_name_field()
 
     class Meta:
         model = Website
@@ -47,6 +48,7 @@ class WebsiteSerializer(AccountOwnedSerializer):
             "https",
             "is_enabled",
             "document_root",
+            "allow_foreign_name",
             *APPLY_FIELDS,
             "created_at",
             "updated_at",
