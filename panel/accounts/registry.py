@@ -14,7 +14,7 @@
   the handle becomes the account's own unix user on its servers;
 - a host name a customer gives (a zone, a mail domain, a website's domain, later a list domain) asks every
   registered host-name source whether another account holds it or a name above it (one rule in one place:
-  `panel.core.names.require_own_name`).
+  `panel.core.names.require_own_names`).
 
 Hooks run inside the caller's transaction: if one raises, the whole change is rolled back.
 """
