@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/", include("panel.servers.api.urls")),
     path("api/", include("panel.provisioning.api.urls")),
     path("api/", include("panel.dns.api.urls")),
+    path("api/", include("panel.names.api.urls")),
     path("api/", include("panel.mail.api.urls")),
     path("api/", include("panel.systemusers.api.urls")),
     path("api/", include("panel.web.api.urls")),

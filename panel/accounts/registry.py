@@ -14,7 +14,11 @@
   the handle becomes the account's own unix user on its servers;
 - a host name a customer gives (a zone, a mail domain, a website's domain, later a list domain) asks every
   registered host-name source whether another account holds it or a name above it (one rule in one place:
-  `panel.core.names.require_own_names`).
+  `panel.core.names.require_own_names`);
+- a name outside every hosted zone waits for its account's proof (`panel.names`): once proven, every registered
+  name-proven hook releases that account's objects waiting for it (their runs are requested); once an account
+  proves a name or holds it through its zone, every registered waiting-name hook drops the objects other accounts
+  created for it that still wait for a proof (an unproven claim never blocks the name's owner).
 
 Hooks run inside the caller's transaction: if one raises, the whole change is rolled back.
 """
@@ -41,6 +45,10 @@ UnixNameSource = Callable[[str], bool]
 # (names, below, account) -> whether an account other than `account` holds one of `names` exactly, or, when
 # `below` is given, any name under it.
 HostNameSource = Callable[[list[str], "str | None", "Account"], bool]
+# (account, name, method, actor) -> the change sets requested for the account's objects that waited for the name.
+NameProvenHook = Callable[["Account", str, str, "User | None"], "Iterable[ChangeSet]"]
+# (names, below, account, actor): drop other accounts' objects still waiting for proof of `names` (or under `below`).
+WaitingNameHook = Callable[[list[str], "str | None", "Account", "User | None"], None]
 
 
 @dataclass
@@ -52,6 +60,8 @@ class AccountRegistry:
     mail_domain_sources: list[MailDomainSource] = field(default_factory=list)
     unix_name_sources: list[UnixNameSource] = field(default_factory=list)
     host_name_sources: list[HostNameSource] = field(default_factory=list)
+    name_proven_hooks: list[NameProvenHook] = field(default_factory=list)
+    waiting_name_hooks: list[WaitingNameHook] = field(default_factory=list)
 
 
 registry = AccountRegistry()
@@ -101,6 +111,20 @@ def host_name_source(source: HostNameSource) -> HostNameSource:
     `below`) through this app's objects."""
     registry.host_name_sources.append(source)
     return source
+
+
+def on_name_proven(hook: NameProvenHook) -> NameProvenHook:
+    """Register `hook(account, name, method, actor)`: the account proved `name` (by `method`, "dns" or "http"); its
+    objects that waited for it go to their servers. Returns the change sets it requested."""
+    registry.name_proven_hooks.append(hook)
+    return hook
+
+
+def waiting_name_holders(hook: WaitingNameHook) -> WaitingNameHook:
+    """Register `hook(names, below, account, actor)`: drop the objects other accounts made for `names` (or names
+    under `below`) that still wait for a proof; `account` proved them or holds them here."""
+    registry.waiting_name_hooks.append(hook)
+    return hook
 
 
 def is_unix_name_taken(name: str) -> bool:

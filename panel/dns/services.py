@@ -21,6 +21,7 @@ from panel.core.errors import ApplicationError, Conflict, ValidationFailed
 from panel.core.names import held_in, require_own_names
 from panel.dns import validators
 from panel.dns.models import Record, Zone
+from panel.names.services import names_take_over
 from panel.provisioning import services as provisioning
 from panel.provisioning.choices import ApplyState
 from panel.provisioning.models import ChangeSet
@@ -151,6 +152,8 @@ def zone_create(
     except IntegrityError as error:
         raise Conflict(f"'{name}' is already taken.", field="name", code="taken") from error
     records = Record.objects.bulk_create(_default_records(zone))
+    # Its names are the account's now: other accounts' objects still waiting for a proof of one of them go.
+    names_take_over(names=[name], below=name, account=account, actor=actor)
     after = {**snapshot(zone), **({"name_override": True} if overridden else {})}
     record_change(actor=actor, action=ChangeAction.CREATE, obj=zone, after=after)
     return zone, _converge(zone, list(records), actor)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from panel.mail.models import Address, Autoresponse, Mailbox, MailDomain
 from panel.provisioning import registry
+from panel.provisioning.choices import ApplyState
 from panel.provisioning.hostvars.mail import AddressData, MailboxData, MailServerData, VacationData, render
 from panel.provisioning.models import ChangeSetItem
 from panel.provisioning.settle import settle_objects
@@ -64,7 +65,8 @@ def _addresses(server: Server) -> tuple[AddressData, ...]:
     ):
         if not gone and is_active and account_active:
             targets[address_id].append(name)
-    rows = Address.objects.filter(domain__server=server).values_list(
+    served = Address.objects.filter(domain__server=server).exclude(domain__apply_state=ApplyState.UNPROVEN)
+    rows = served.values_list(
         "pk", "local_part", "forwards", "pending_delete", "domain__name", "domain__pending_delete",
         "domain__account__is_active",
     )  # fmt: skip
@@ -85,7 +87,11 @@ def load(server: Server) -> MailServerData:
     not model instances: at 10,000 mailboxes and addresses, building ~60,000 instances took most of a converge's
     render."""
     return MailServerData(
-        domains=tuple(MailDomain.objects.filter(server=server).values_list("name", "pending_delete")),
+        domains=tuple(
+            MailDomain.objects.filter(server=server)
+            .exclude(apply_state=ApplyState.UNPROVEN)  # a name waiting for its proof: no mail accepted for it
+            .values_list("name", "pending_delete")
+        ),
         mailboxes=_mailboxes(server),
         addresses=_addresses(server),
     )

@@ -9,9 +9,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 
 from panel.accounts.models import Account, User
-from panel.accounts.registry import host_name_source, on_account_disable, on_account_enable
+from panel.accounts.registry import (
+    host_name_source,
+    on_account_disable,
+    on_account_enable,
+    on_name_proven,
+    waiting_name_holders,
+)
 from panel.core.access import require_account_writable
 from panel.core.audit import record_change, record_creations, snapshot
 from panel.core.choices import ChangeAction
@@ -24,6 +31,8 @@ from panel.mail import validators
 from panel.mail.choices import SpamPreset
 from panel.mail.models import Address, Autoresponse, Mailbox, MailDomain
 from panel.mail.passwords import dovecot_hash
+from panel.names.choices import ProofMethod
+from panel.names.services import names_waiting
 from panel.provisioning import services as provisioning
 from panel.provisioning.choices import ApplyState
 from panel.provisioning.models import ChangeSet
@@ -84,15 +93,21 @@ def _dns_follows(domain: MailDomain, actor: User | None) -> None:
 @transaction.atomic
 def mail_domain_create(
     *, account: Account, name: str, actor: User | None, allow_foreign_name: bool = False
-) -> tuple[MailDomain, ChangeSet]:
-    """`allow_foreign_name` (staff only): a name another account holds (panel.core.names), audited."""
+) -> tuple[MailDomain, ChangeSet | None]:
+    """`allow_foreign_name` (staff only): a name another account holds (panel.core.names), or outside every zone
+    here without the account's proof (panel.names), audited. A name waiting for a TXT proof makes the domain wait
+    (`unproven`, no change set): mail for it is not accepted until it is proven."""
     require_account_writable(actor, account)
     name = checked("name", dns_validators.normalize_zone_name, name)
     overridden = require_own_names(
         names=[name], account=account, field="name", override=allow_foreign_name, actor=actor
     )
+    waits = not allow_foreign_name and bool(
+        names_waiting(account=account, names=[name], methods=(ProofMethod.DNS,), actor=actor)
+    )
     server = _mail_server(account)
-    domain = MailDomain(name=name, account=account, server=server)
+    state = ApplyState.UNPROVEN if waits else ApplyState.PENDING
+    domain = MailDomain(name=name, account=account, server=server, apply_state=state)
     try:
         with transaction.atomic():
             domain.save()
@@ -100,6 +115,8 @@ def mail_domain_create(
         raise Conflict(f"'{name}' already receives mail here.", field="name", code="taken") from error
     after = {**snapshot(domain), **({"name_override": True} if overridden else {})}
     record_change(actor=actor, action=ChangeAction.CREATE, obj=domain, after=after)
+    if waits:
+        return domain, None
     _dns_follows(domain, actor)
     return domain, _converge(server, [domain], actor, created=True)
 
@@ -269,13 +286,15 @@ def address_create(
     mailboxes: Iterable[Mailbox] = (),
     forwards: Iterable[str] = (),
     actor: User | None,
-) -> tuple[Address, ChangeSet]:
+) -> tuple[Address, ChangeSet | None]:
     require_account_writable(actor, domain.account)
     if domain.pending_delete:
         raise Conflict("This mail domain is being deleted.", code="deleted")
     local_part = checked("local_part", validators.normalize_local_part, local_part)
     boxes, clean = _destinations(domain.account, mailboxes, forwards)
-    address = Address(domain=domain, local_part=local_part, forwards=clean)
+    waits = domain.apply_state == ApplyState.UNPROVEN  # it goes to the server with its domain
+    state = ApplyState.UNPROVEN if waits else ApplyState.PENDING
+    address = Address(domain=domain, local_part=local_part, forwards=clean, apply_state=state)
     try:
         with transaction.atomic():
             address.save()
@@ -283,6 +302,8 @@ def address_create(
         raise Conflict(f"{address} exists already.", field="local_part", code="taken") from error
     address.mailboxes.set(boxes)
     record_change(actor=actor, action=ChangeAction.CREATE, obj=address, after=snapshot(address))
+    if waits:
+        return address, None
     return address, _converge(domain.server, [address], actor, created=True)
 
 
@@ -294,7 +315,7 @@ def address_update(
     mailboxes: Iterable[Mailbox] | None = None,
     forwards: Iterable[str] | None = None,
     **rest: Any,
-) -> tuple[Address, ChangeSet]:
+) -> tuple[Address, ChangeSet | None]:
     require_account_writable(actor, address.domain.account)
     if (
         rest.get("local_part", address.local_part) != address.local_part
@@ -311,6 +332,8 @@ def address_update(
     address.save()
     address.mailboxes.set(boxes)
     record_change(actor=actor, action=ChangeAction.UPDATE, obj=address, before=before, after=snapshot(address))
+    if address.apply_state == ApplyState.UNPROVEN:
+        return address, None
     return address, _converge(address.domain.server, [address], actor)
 
 
@@ -366,8 +389,8 @@ def _resuspend_mail(account: Account, actor: User | None) -> list[ChangeSet]:
     its addresses without targets (refused at RCPT), and restores both on enable."""
     objects: dict[int, list[models.Model]] = {}
     servers: dict[int, Server] = {}
-    domains = account.mail_domains.filter(pending_delete=False).select_related("server")
-    for domain in domains:
+    domains = account.mail_domains.filter(pending_delete=False).exclude(apply_state=ApplyState.UNPROVEN)
+    for domain in domains.select_related("server"):
         servers[domain.server_id] = domain.server
         objects.setdefault(domain.server_id, []).extend([domain, *domain.addresses.filter(pending_delete=False)])
     for mailbox in account.mailboxes.filter(pending_delete=False).select_related("server"):
@@ -380,4 +403,35 @@ on_account_disable(_resuspend_mail)
 on_account_enable(_resuspend_mail)
 
 
-host_name_source(lambda names, below, account: held_in(MailDomain.objects.all(), names, below, account))
+@on_name_proven
+def _release_domains(account: Account, name: str, method: str, actor: User | None) -> list[ChangeSet]:
+    """The account proved `name` through DNS (an HTTP token does not prove who receives a domain's mail): its mail
+    domain that waited, and the addresses made meanwhile, go to the server."""
+    if method != ProofMethod.DNS:
+        return []
+    change_sets = []
+    waiting = account.mail_domains.filter(name=name, apply_state=ApplyState.UNPROVEN, pending_delete=False)
+    for domain in waiting.select_related("server", "account"):
+        addresses = list(domain.addresses.filter(pending_delete=False))
+        MailDomain.objects.filter(pk=domain.pk).update(apply_state=ApplyState.PENDING)
+        Address.objects.filter(domain=domain).update(apply_state=ApplyState.PENDING)
+        _dns_follows(domain, actor)
+        change_sets.append(_converge(domain.server, [domain, *addresses], actor, created=True))
+    return change_sets
+
+
+@waiting_name_holders
+def _drop_waiting_domains(names: list[str], below: str | None, account: Account, actor: User | None) -> None:
+    """Another account's mail domains still waiting for a proof of these names go, with their addresses (neither
+    ever reached a server)."""
+    query = Q(name__in=names) | (Q(name__endswith=f".{below}") if below else Q(pk__in=[]))
+    for domain in MailDomain.objects.filter(query, apply_state=ApplyState.UNPROVEN).exclude(account=account):
+        record_change(actor=actor, action=ChangeAction.DELETE, obj=domain, before=snapshot(domain))
+        domain.delete()
+
+
+host_name_source(
+    lambda names, below, account: held_in(
+        MailDomain.objects.exclude(apply_state=ApplyState.UNPROVEN), names, below, account
+    )
+)

@@ -7,6 +7,9 @@ class ApplyState(models.TextChoices):
     PENDING = "pending", "Pending"
     APPLIED = "applied", "Applied"
     FAILED = "failed", "Failed"
+    # Its name is outside every zone hosted here and its account has not proven control of it yet (panel.names):
+    # nothing of it reaches a server, and runs leave it so until the proof releases it.
+    UNPROVEN = "unproven", "Waiting for proof of its name"
 
 
 class ChangeSetState(models.TextChoices):

@@ -58,7 +58,8 @@ def settle_objects(models: Sequence[type[Model]], items: Sequence[ChangeSetItem]
         ids = [item.object_id for item in items if item.content_type_id == content_type.id]
         if not ids:
             continue
-        manager = model._default_manager
+        # An object waiting for its name's proof was not served by this run (its loader left it out).
+        manager = model._default_manager.exclude(apply_state=ApplyState.UNPROVEN)
         applied, failed = [], defaultdict(list)
         for object_id, (state, error) in _states(content_type, ids).items():
             if state == ApplyState.FAILED:
@@ -69,7 +70,7 @@ def settle_objects(models: Sequence[type[Model]], items: Sequence[ChangeSetItem]
             manager.filter(pk__in=object_ids).update(apply_state=ApplyState.FAILED, apply_error=error[:5000])
         if not applied:
             continue
-        for obj in manager.filter(pk__in=applied, pending_delete=True):
+        for obj in model._default_manager.filter(pk__in=applied, pending_delete=True):
             obj.delete()
         manager.filter(pk__in=applied, pending_delete=False).update(
             apply_state=ApplyState.APPLIED, apply_error="", applied_at=now

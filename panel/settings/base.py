@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "panel.servers",
     "panel.provisioning",
     "panel.dns",
+    "panel.names",
     "panel.mail",
     "panel.systemusers",
     "panel.web",
@@ -111,7 +112,11 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "panel.core.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Password guessing against the token endpoint is slowed per client address.
-    "DEFAULT_THROTTLE_RATES": {"token_obtain": os.environ.get("BATON_TOKEN_OBTAIN_RATE", "20/minute")},
+    "DEFAULT_THROTTLE_RATES": {
+        "token_obtain": os.environ.get("BATON_TOKEN_OBTAIN_RATE", "20/minute"),
+        # Each check queries a name's servers out there: a client pressing "check" in a loop gets 429.
+        "name_check": os.environ.get("BATON_NAME_CHECK_RATE", "30/minute"),
+    },
 }
 
 SPECTACULAR_SETTINGS = {
@@ -192,6 +197,23 @@ BATON_DNS_NAMESERVERS = env_list("BATON_DNS_NAMESERVERS", ["ns1.baton.invalid.",
 BATON_DNS_HOSTMASTER = os.environ.get("BATON_DNS_HOSTMASTER", "hostmaster.baton.invalid.")
 # Records every new zone starts with, besides NS; "{zone}" is replaced by the zone name.
 BATON_DNS_DEFAULT_RECORDS: list[dict[str, str]] = []
+
+# Names outside every zone hosted here -------------------------------------------------------------------
+# A website's or mail domain's name that no zone here holds is served only once its account proves control of it:
+# a TXT record `_baton-challenge.<name>` (or, for websites, an HTTP token under /.well-known/). Turn it off only
+# on a single-tenant install, where every account is the operator's.
+BATON_PROVE_EXTERNAL_NAMES = env_bool("BATON_PROVE_EXTERNAL_NAMES", True)
+# The servers asked for the TXT record ("address" or "address:port", comma-separated). Empty: the name's own
+# authoritative servers, found through the system's resolver and asked directly (no cache in between). Set it for
+# split-horizon DNS, or to point tests at their own name server.
+BATON_NAME_PROOF_NAMESERVERS = env_list("BATON_NAME_PROOF_NAMESERVERS", [])
+# Where the HTTP token is fetched ("address:port"). Empty: the name's public addresses, port 80; addresses that are
+# not global (loopback, private, link-local) are never contacted then.
+BATON_NAME_PROOF_HTTP_ADDRESS = os.environ.get("BATON_NAME_PROOF_HTTP_ADDRESS", "")
+# How long a successful proof counts before a new object for that name checks it again (seconds).
+BATON_NAME_PROOF_CACHE_SECONDS = int(os.environ.get("BATON_NAME_PROOF_CACHE_SECONDS", "3600"))
+# Each query or fetch of a check gives up after this many seconds.
+BATON_NAME_PROOF_TIMEOUT = float(os.environ.get("BATON_NAME_PROOF_TIMEOUT", "3"))
 
 # Mail -----------------------------------------------------------------------------------------------------
 # The host name MX records of mail domains point to (the mail server's public name), as in a zone file.

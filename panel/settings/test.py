@@ -19,3 +19,8 @@ HUEY = huey_from_env(immediate=env_bool("BATON_HUEY_IMMEDIATE", True))
 BATON_PROVISIONING_DEBOUNCE = 0.0
 # Test servers only: the end-to-end tests' refused logins must not get the host penalised by sshd (OpenSSH 10).
 BATON_ANSIBLE_EXTRA_VARS = {"users__penalty_exempt": ["0.0.0.0/0", "::/0"]}
+# Most tests use names no test zone holds; the tests of name proofs turn the check on.
+BATON_PROVE_EXTERNAL_NAMES = False
+# Tests never leave 127.0.0.1: a check nobody pointed at a test server asks a port where nothing listens.
+BATON_NAME_PROOF_NAMESERVERS = ["127.0.0.1:9"]
+BATON_NAME_PROOF_HTTP_ADDRESS = "127.0.0.1:9"

@@ -48,6 +48,9 @@ class WebsiteDomain(models.Model):
     name = models.CharField(max_length=253, unique=True)
     is_primary = models.BooleanField(default=False)
     position = models.PositiveSmallIntegerField(default=0)
+    proven = models.BooleanField(
+        default=True, help_text="False: the name is outside every zone here and waits for its account's proof."
+    )
 
     class Meta:
         ordering: ClassVar[list[str]] = ["website", "position"]

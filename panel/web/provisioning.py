@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from panel.provisioning import registry
+from panel.provisioning.choices import ApplyState
 from panel.provisioning.hostvars.web import SiteData, WebServerData, render
 from panel.provisioning.models import ChangeSetItem
 from panel.provisioning.settle import settle_objects
@@ -22,7 +23,7 @@ def load(server: Server) -> WebServerData:
     """Every website of this server with its domains, as rows."""
     domains: dict[int, list[str]] = defaultdict(list)
     for website_id, name in (
-        WebsiteDomain.objects.filter(website__server=server)
+        WebsiteDomain.objects.filter(website__server=server, proven=True)  # a name waiting for proof: not served
         .order_by("website_id", "-is_primary", "position", "pk")
         .values_list("website_id", "name")
     ):
@@ -51,9 +52,8 @@ def load(server: Server) -> WebServerData:
 def _site_directories(server: Server) -> dict[int, list[str]]:
     """Every website's directory, in its account's home on its server (created by the users role)."""
     found: dict[int, list[str]] = defaultdict(list)
-    for account_id, name in Website.objects.filter(server=server, pending_delete=False).values_list(
-        "account_id", "name"
-    ):
+    sites = Website.objects.filter(server=server, pending_delete=False).exclude(apply_state=ApplyState.UNPROVEN)
+    for account_id, name in sites.values_list("account_id", "name"):
         found[account_id].append(name)
     return found
 

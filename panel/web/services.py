@@ -10,9 +10,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from panel.accounts.models import Account, User
-from panel.accounts.registry import host_name_source, on_account_disable, on_account_enable
+from panel.accounts.registry import (
+    host_name_source,
+    on_account_disable,
+    on_account_enable,
+    on_name_proven,
+    waiting_name_holders,
+)
 from panel.core.access import require_account_writable
 from panel.core.audit import record_change, snapshot
 from panel.core.choices import ChangeAction
@@ -20,6 +27,7 @@ from panel.core.errors import Conflict, ValidationFailed, boolean, checked, chec
 from panel.core.names import held_in, require_own_names
 from panel.dns.models import Record, Zone
 from panel.dns.services import record_create, records_unfollow
+from panel.names.services import names_waiting
 from panel.provisioning import services as provisioning
 from panel.provisioning.choices import ApplyState
 from panel.provisioning.hostvars.web import pool_unit, site_unit
@@ -73,9 +81,16 @@ def _fields(changes: dict[str, Any]) -> dict[str, Any]:
     return checked_fields(changes, checks)
 
 
-def _set_domains(site: Website, domains: list[str], *, override: bool = False, actor: User | None = None) -> bool:
-    """Returns whether staff gave the site a name another account holds (for the audit entry)."""
+def _set_domains(
+    site: Website, domains: list[str], check: set[str], *, override: bool = False, actor: User | None = None
+) -> bool:
+    """The site's domains become `domains`; of those in `check`, the ones outside every zone here wait for the
+    account's proof (unless staff `override`). Returns whether staff gave the site a name another account holds
+    (for the audit entry)."""
     overridden = require_own_names(names=domains, account=site.account, field="domains", override=override, actor=actor)
+    waiting = set(site.domains.filter(proven=False).values_list("name", flat=True)) - check
+    if not override:
+        waiting |= names_waiting(account=site.account, names=sorted(check), actor=actor)
     taken = WebsiteDomain.objects.filter(name__in=domains).exclude(website=site).values_list("name", flat=True)
     if taken:
         raise Conflict(f"'{sorted(taken)[0]}' is a domain of another site.", field="domains", code="taken")
@@ -83,7 +98,9 @@ def _set_domains(site: Website, domains: list[str], *, override: bool = False, a
     try:
         with transaction.atomic():
             WebsiteDomain.objects.bulk_create(
-                WebsiteDomain(website=site, name=name, is_primary=index == 0, position=index)
+                WebsiteDomain(
+                    website=site, name=name, is_primary=index == 0, position=index, proven=name not in waiting
+                )
                 for index, name in enumerate(domains)
             )
     except IntegrityError as error:  # taken meanwhile by another request
@@ -91,6 +108,11 @@ def _set_domains(site: Website, domains: list[str], *, override: bool = False, a
             "A domain of this site was just taken by another site.", field="domains", code="taken"
         ) from error
     return overridden
+
+
+def _waits(site: Website) -> bool:
+    """No name of the site is proven yet: nothing of it goes to the server."""
+    return not site.domains.filter(proven=True).exists()
 
 
 def _dns_follows(site: Website, domains: Iterable[str], actor: User | None) -> None:
@@ -133,9 +155,10 @@ def website_create(
     actor: User | None,
     allow_foreign_name: bool = False,
     **fields: Any,
-) -> tuple[Website, ChangeSet]:
+) -> tuple[Website, ChangeSet | None]:
     """A site of `account` on its web server, with its domains (the primary first). `allow_foreign_name` (staff
-    only): domains another account holds (panel.core.names), audited."""
+    only): domains another account holds (panel.core.names), or outside every zone here without the account's proof
+    (panel.names), audited. A site none of whose domains is proven waits (`unproven`, no change set)."""
     require_account_writable(actor, account)
     checked("name", validators.validate_site_name, name)
     clean_domains = checked("domains", validators.normalize_domains, domains)
@@ -147,10 +170,14 @@ def website_create(
             site.save()
     except IntegrityError as error:
         raise Conflict(f"This account has a site named '{name}' already.", field="name", code="taken") from error
-    overridden = _set_domains(site, clean_domains, override=allow_foreign_name, actor=actor)
+    overridden = _set_domains(site, clean_domains, set(clean_domains), override=allow_foreign_name, actor=actor)
     after = {**_snapshot(site), **({"name_override": True} if overridden else {})}
     record_change(actor=actor, action=ChangeAction.CREATE, obj=site, after=after)
     _dns_follows(site, clean_domains, actor)
+    if _waits(site):
+        Website.objects.filter(pk=site.pk).update(apply_state=ApplyState.UNPROVEN)
+        site.apply_state = ApplyState.UNPROVEN
+        return site, None
     return site, _converge(site, actor, new=True)
 
 
@@ -173,7 +200,7 @@ def website_update(
     domains: list[str] | None = None,
     allow_foreign_name: bool = False,
     **changes: Any,
-) -> tuple[Website, ChangeSet]:
+) -> tuple[Website, ChangeSet | None]:
     require_account_writable(actor, website.account)
     site = _locked(website)
     if changes.pop("name", site.name) != site.name:
@@ -188,11 +215,20 @@ def website_update(
     if domains is not None:
         clean_domains = checked("domains", validators.normalize_domains, domains)
         added = set(clean_domains) - set(before["domains"])
-        overridden = _set_domains(site, clean_domains, override=allow_foreign_name, actor=actor)
+        overridden = _set_domains(site, clean_domains, added, override=allow_foreign_name, actor=actor)
         _dns_follows(site, [d for d in clean_domains if d in added], actor)
         records_unfollow(follows=_follows(site), names=set(before["domains"]) - set(clean_domains), actor=actor)
     after = {**_snapshot(site), **({"name_override": True} if overridden else {})}
     record_change(actor=actor, action=ChangeAction.UPDATE, obj=site, before=before, after=after)
+    if site.apply_state == ApplyState.UNPROVEN:
+        return site, None if _waits(site) else _converge(site, actor, new=True)
+    if _waits(site):
+        raise Conflict(
+            "A site that is served keeps at least one name that is proven or in a zone here: add the new name beside "
+            "the old ones, prove it (/api/names/), then remove the old ones.",
+            field="domains",
+            code="name_unproven",
+        )
     return site, _converge(site, actor)
 
 
@@ -211,7 +247,8 @@ def _resuspend_sites(account: Account, actor: User | None) -> list[ChangeSet]:
     """The account was disabled or enabled: its sites go to their servers again, rendered 503 (suspended) or
     served again."""
     change_sets: dict[int, ChangeSet] = {}
-    for site in account.websites.filter(pending_delete=False).select_related("server", "account"):
+    sites = account.websites.filter(pending_delete=False).exclude(apply_state=ApplyState.UNPROVEN)
+    for site in sites.select_related("server", "account"):
         change_sets[site.server_id] = _converge(site, actor)
     return [change_sets[pk] for pk in sorted(change_sets)]
 
@@ -220,6 +257,32 @@ on_account_disable(_resuspend_sites)
 on_account_enable(_resuspend_sites)
 
 
+@on_name_proven
+def _release_sites(account: Account, name: str, method: str, actor: User | None) -> list[ChangeSet]:
+    """The account proved `name` (by DNS or HTTP, both prove a website's name): its sites that waited go live."""
+    waiting = WebsiteDomain.objects.filter(
+        website__account=account, website__pending_delete=False, name=name, proven=False
+    )
+    sites = list(Website.objects.filter(pk__in=waiting.values("website_id")).select_related("account", "server"))
+    waiting.update(proven=True)
+    return [_converge(site, actor, new=site.apply_state == ApplyState.UNPROVEN) for site in sites]
+
+
+@waiting_name_holders
+def _drop_waiting_domains(names: list[str], below: str | None, account: Account, actor: User | None) -> None:
+    """Another account's domains still waiting for a proof of these names go; a site left with no name at all,
+    never served, goes with them."""
+    query = Q(name__in=names) | (Q(name__endswith=f".{below}") if below else Q(pk__in=[]))
+    waiting = WebsiteDomain.objects.filter(query, proven=False).exclude(website__account=account)
+    site_ids = set(waiting.values_list("website_id", flat=True))
+    waiting.delete()
+    for site in Website.objects.filter(pk__in=site_ids, apply_state=ApplyState.UNPROVEN, domains__isnull=True):
+        record_change(actor=actor, action=ChangeAction.DELETE, obj=site, before=_snapshot(site))
+        site.delete()
+
+
 host_name_source(
-    lambda names, below, account: held_in(WebsiteDomain.objects.all(), names, below, account, "website__account")
+    lambda names, below, account: held_in(
+        WebsiteDomain.objects.filter(proven=True), names, below, account, "website__account"
+    )
 )

@@ -177,6 +177,15 @@ def test_system_user_list_queries_are_pinned(
     assert _counts(staff_client, path) == [expected] * len(PAGE_SIZES)
 
 
+def test_name_proof_list_queries_are_pinned(account_a: Account, client_a: APIClient, staff_client: APIClient) -> None:
+    from panel.names.models import NameProof
+
+    for i in range(OBJECTS):
+        NameProof.objects.create(account=account_a, name=f"site{i}.elsewhere.example")
+    assert _counts(client_a, "/api/names/") == [3] * len(PAGE_SIZES)
+    assert _counts(staff_client, "/api/names/") == [3] * len(PAGE_SIZES)
+
+
 def test_website_list_queries_are_pinned(
     account_a: Account, client_a: APIClient, staff_client: APIClient, web_server: Server
 ) -> None:

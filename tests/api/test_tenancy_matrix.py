@@ -14,6 +14,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.db.models import Model
 from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from billing.models import Invoice, PaymentSource, Transaction
@@ -25,6 +26,7 @@ from panel.dns.models import Record, Zone
 from panel.dns.services import record_create, zone_create
 from panel.mail import services as mail_services
 from panel.mail.models import Address, Mailbox, MailDomain
+from panel.names.models import NameProof
 from panel.orders.models import Order
 from panel.orders.services import order_update_for, service_create
 from panel.provisioning.models import ChangeSet, ChangeSetItem
@@ -198,6 +200,17 @@ CASES = [
     ),
     Case("websites-update", "patch", "/api/websites/{website_a}/", (401, 200, 404, 200), {"php": "off"}),
     Case("websites-delete", "delete", "/api/websites/{website_a}/", (401, 202, 404, 202)),
+    Case("names-list", "get", "/api/names/", (401, 200, 200, 200)),
+    Case("names-retrieve", "get", "/api/names/{name_proof_a}/", (401, 200, 404, 200)),
+    Case(
+        "names-create",
+        "post",
+        "/api/names/",
+        (401, 201, 400, 201),
+        {"name": "new.alice-elsewhere.org", "account": "{account_a}"},
+    ),
+    Case("names-check", "post", "/api/names/{name_proof_a}/check/", (401, 200, 404, 200)),
+    Case("names-delete", "delete", "/api/names/{name_proof_a}/", (401, 204, 404, 204)),
     Case("servers-list", "get", "/api/servers/", (401, 403, 403, 200)),
     Case("servers-retrieve", "get", "/api/servers/{server}/", (401, 403, 403, 200)),
     Case("servers-update", "patch", "/api/servers/{server}/", (401, 403, 403, 200), {"ssh_port": 2222}),
@@ -271,6 +284,11 @@ def world(dns_servers: tuple[Server, Server], mail_server: Server, web_server: S
     website_a, _ = website_create(account=account_a, name="shop", domains=["shop.alice.example"], actor=None)
     website_create(account=account_b, name="shop", domains=["shop.bob-elsewhere.org"], actor=None)
     order_a, invoice_a, draft_a = _billing_world(account_a, users["staff"])
+    # Proven just now: checking it again asks no name server (tests never leave 127.0.0.1).
+    name_proof_a = NameProof.objects.create(
+        account=account_a, name="ext.alice-elsewhere.org", proven_at=timezone.now(), proven_by="dns"
+    )
+    NameProof.objects.create(account=account_b, name="ext.bob-elsewhere.org")
     ids = {
         **_payments_world(account_a, users["staff"]),
         "order_a": order_a.pk,
@@ -290,6 +308,7 @@ def world(dns_servers: tuple[Server, Server], mail_server: Server, web_server: S
         "main_user_a": SystemUser.objects.get(account=account_a, is_main=True).pk,
         "ssh_key_a": system_user_a.keys.get().pk,
         "website_a": website_a.pk,
+        "name_proof_a": name_proof_a.pk,
     }
     return World(clients, ids, account_a, account_b)
 
@@ -356,6 +375,7 @@ def fingerprint() -> tuple[Any, ...]:
         list(SshKey.objects.order_by("pk").values_list("pk", "system_user_id", "fingerprint", "pending_delete")),
         list(Website.objects.order_by("pk").values_list("pk", "name", "php", "is_enabled", "pending_delete")),
         list(WebsiteDomain.objects.order_by("pk").values_list("pk", "website_id", "name")),
+        list(NameProof.objects.order_by("pk").values_list("pk", "name", "token", "proven_at", "checked_at")),
         list(Order.objects.order_by("pk").values_list("pk", "billed_until")),
         list(Invoice.objects.order_by("pk").values_list("pk", "state", "number")),
         list(PaymentSource.objects.order_by("pk").values_list("pk", "holder", "iban", "is_active")),

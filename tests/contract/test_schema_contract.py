@@ -23,6 +23,7 @@ import pytest
 import requests
 import schemathesis
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from schemathesis.checks import not_a_server_error
@@ -38,6 +39,7 @@ from billing.services import invoice_create, invoice_issue, invoice_line_add
 from panel.accounts.services import contact_create, token_create
 from panel.dns.services import record_create, zone_create
 from panel.mail import services as mail_services
+from panel.names.models import NameProof
 from panel.orders.services import order_update_for, service_create
 from panel.servers.models import Placement
 from panel.systemusers import services as systemuser_services
@@ -109,6 +111,9 @@ def _build_world() -> World:
     key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGd2e3cIbdBLNvXQCILqSVZDv0fWFZnBqV0tDpx9qmlm contract"
     system_user, _ = systemuser_services.system_user_create(account=account_a, name="alice-dev", keys=[key], actor=None)
     website, _ = website_create(account=account_a, name="shop", domains=["shop.alice.example"], actor=None)
+    proof = NameProof.objects.create(
+        account=account_a, name="ext.alice-elsewhere.org", proven_at=timezone.now(), proven_by="dns"
+    )
     service_create(description="Hosting", content_type="accounts.account", nominal_price="10.00", actor=staff)
     [order] = order_update_for(obj=account_a, actor=None, on=date(2024, 3, 1))
     invoice = invoice_create(account=account_a, kind="fee", actor=staff)
@@ -139,6 +144,7 @@ def _build_world() -> World:
         "systemusers": system_user.pk,
         "systemusers/keys": system_user.keys.get().pk,
         "websites": website.pk,
+        "names": proof.pk,
         "servers": placement.server_id,
         "placements": placement.pk,
         "orders": order.pk,

@@ -17,6 +17,7 @@ from cryptography import x509
 
 from tests import hosts
 from tests.e2e.conftest import Api, Worker, customer_api, register_server, served_now, staff_api
+from tests.outside import outside_dns
 from tests.sftp import upload
 
 pytestmark = pytest.mark.e2e
@@ -138,3 +139,40 @@ def test_php_sites_through_the_api_served_over_http(
     assert neutral(get(web_host, "unknown.example", "/probe.php"))
     status, subject = get_tls(web_host, "unknown.example", "/probe.php")
     assert status == 421 and "shop" not in subject and "other" not in subject, subject
+
+
+def test_an_outside_name_is_served_after_its_proof_and_not_before(
+    live_server: Any, start_worker: Callable[[], Worker], web_host: hosts.TestHost, settings: Any
+) -> None:
+    """A name no zone here holds: the site waits, and the server answers the name with its neutral page, until the
+    account's TXT record is on the name's authoritative server (one on 127.0.0.1 stands for the outside world);
+    then the account's page is served, on the first request after the release's change set is applied."""
+    settings.BATON_PROVE_EXTERNAL_NAMES = True
+    start_worker()
+    staff = staff_api(live_server, "proof-staff")
+    server = register_server(staff, web_host, ["web"])
+    staff.ok("POST", "/api/placements/", {"role": "web", "server": server["id"]})
+    customer = customer_api(live_server, staff, "extco")
+    account = staff.ok("GET", "/api/accounts/?search=extco")["results"][0]["id"]
+    # Staff waive the proof for another name of the account (audited): the server serves sites from then on.
+    waived = {"name": "old", "domains": ["old.outside.test"], "account": account, "allow_foreign_name": True}
+    applied(staff, staff.ok("POST", "/api/websites/", waived)["change_set"])
+    with outside_dns("outside.test") as name_server:
+        settings.BATON_NAME_PROOF_NAMESERVERS = [name_server.address]
+        site = customer.ok("POST", "/api/websites/", {"name": "www", "domains": ["shop.outside.test"]})
+        assert (site["apply_state"], site["change_set"]) == ("unproven", None), site
+        assert neutral(get(web_host, "shop.outside.test", "/index.html")), "nothing reached the server"
+        [proof] = customer.ok("GET", "/api/names/?name=shop.outside.test")["results"]
+        name_server.txt[proof["txt_record"]["name"]] = [proof["txt_record"]["value"]]
+        checked = customer.ok("POST", f"/api/names/{proof['id']}/check/")
+    assert checked["proven"], checked
+    for change_set in checked["change_sets"]:
+        applied(staff, change_set)
+    served_now(lambda: neutral(get(web_host, "shop.outside.test", "/index.html")), False, "a proven name")
+    [main] = customer.ok("GET", "/api/systemusers/?search=extco")["results"]
+    applied(
+        staff, customer.ok("POST", f"/api/systemusers/{main['id']}/set-password/", {"password": PASSWORD})["change_set"]
+    )
+    upload(web_host.ssh_port, "extco", PASSWORD, {"/web/www/public/index.html": b"extco's page\n"})
+    assert get(web_host, "shop.outside.test", "/index.html") == (200, "extco's page\n")
+    assert customer.ok("GET", f"/api/websites/{site['id']}/")["apply_state"] == "applied"

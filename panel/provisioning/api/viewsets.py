@@ -37,7 +37,11 @@ def with_change_set(serializer_class: type[Any]) -> type[Any]:
     if serializer_class not in _WRITTEN:
         name = serializer_class.__name__.removesuffix("Serializer")
         meta = type("Meta", (serializer_class.Meta,), {"fields": [*serializer_class.Meta.fields, "change_set"]})
-        field = serializers.IntegerField(read_only=True, help_text=_CHANGE_SET_HELP)
+        field = serializers.IntegerField(
+            read_only=True,
+            allow_null=True,
+            help_text=f"{_CHANGE_SET_HELP} Null when nothing goes to a server yet (a name waiting for its proof).",
+        )
         _WRITTEN[serializer_class] = type(
             f"{name}WrittenSerializer", (serializer_class,), {"Meta": meta, "change_set": field}
         )
@@ -75,8 +79,8 @@ class ProvisionedViewSet(ServiceModelViewSet):
         )
 
     def _with_change_set(self, response: Response) -> Response:
-        if self._change_set is not None and isinstance(response.data, dict):
-            response.data["change_set"] = self._change_set.pk
+        if isinstance(response.data, dict) and response.status_code < 300:
+            response.data["change_set"] = self._change_set.pk if self._change_set is not None else None
         return response
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

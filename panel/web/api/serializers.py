@@ -33,6 +33,9 @@ class WebsiteSerializer(AccountOwnedSerializer):
         max_length=DOMAINS_PER_SITE,
         help_text="Host names, the primary first; each is one site's only.",
     )
+    unproven_domains = serializers.SerializerMethodField(
+        help_text="Domains outside every zone here still waiting for the account's proof (/api/names/): not served."
+    )
     document_root = serializers.SerializerMethodField(help_text="Where the site's files go (over SFTP).")
     allow_foreign_name = allow_foreign_name_field()
 
@@ -47,6 +50,7 @@ class WebsiteSerializer(AccountOwnedSerializer):
             "php",
             "https",
             "is_enabled",
+            "unproven_domains",
             "document_root",
             "allow_foreign_name",
             *APPLY_FIELDS,
@@ -56,6 +60,9 @@ class WebsiteSerializer(AccountOwnedSerializer):
         read_only_fields: ClassVar[list[str]] = APPLY_FIELDS
         extra_kwargs: ClassVar[dict[str, Any]] = {"name": {"validators": []}}  # taken: 409 from the service
         validators: ClassVar[list[Any]] = []
+
+    def get_unproven_domains(self, site: Website) -> list[str]:
+        return [domain.name for domain in site.domains.all() if not domain.proven]
 
     def get_document_root(self, site: Website) -> str:
         return f"/srv/baton/{site.account.handle}/web/{site.name}/public"
