@@ -88,7 +88,12 @@ def account_create(
     account = Account(handle=handle, name=name, type=type, language=language, comments=comments)
     _clean(account)
     if is_unix_name_taken(handle):
-        raise Conflict(f"The handle '{handle}' is already a system user's name.", field="handle", code="taken")
+        raise Conflict(
+            f"The handle '{handle}' is taken: a login has that name, or a deleted account's files under it are not "
+            "removed yet.",
+            field="handle",
+            code="taken",
+        )
     try:
         with transaction.atomic():
             account.save()

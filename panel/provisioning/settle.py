@@ -30,7 +30,7 @@ def _generation(row: dict[str, Any]) -> datetime:
     return value.replace(tzinfo=None) if value is not None else _EPOCH
 
 
-def _states(content_type: ContentType, ids: list[str]) -> dict[str, tuple[str, str]]:
+def object_states(content_type: ContentType, ids: list[str]) -> dict[str, tuple[str, str]]:
     """object id -> (apply state, error) from the items of its latest request; absent while one is open."""
     rows = ChangeSetItem.objects.filter(content_type=content_type, object_id__in=ids).values(
         "object_id", "requested_at", "outcome", "error", "change_set__state"
@@ -61,7 +61,7 @@ def settle_objects(models: Sequence[type[Model]], items: Sequence[ChangeSetItem]
         # An object waiting for its name's proof was not served by this run (its loader left it out).
         manager = model._default_manager.exclude(apply_state=ApplyState.UNPROVEN)
         applied, failed = [], defaultdict(list)
-        for object_id, (state, error) in _states(content_type, ids).items():
+        for object_id, (state, error) in object_states(content_type, ids).items():
             if state == ApplyState.FAILED:
                 failed[error].append(object_id)
             else:

@@ -186,6 +186,9 @@ BATON_CONTROLLER_ADDRESSES: list[str] = [
     for address in os.environ.get("BATON_CONTROLLER_ADDRESSES", "127.0.0.0/8,::1/128").split(",")
     if address.strip()
 ]
+# How long a deleted account's home stays on its servers (never served) before the daily task removes it (days).
+# Staff can remove it sooner (admin: unix ids). Mail of its mailboxes follows dovecot__retention_days.
+BATON_REMAINS_GRACE_DAYS = int(os.environ.get("BATON_REMAINS_GRACE_DAYS", "30"))
 # How often every server and service is checked for drift (a cron expression's minute and hour fields).
 BATON_DRIFT_MINUTE = os.environ.get("BATON_DRIFT_MINUTE", "17")
 BATON_DRIFT_HOUR = os.environ.get("BATON_DRIFT_HOUR", "*")

@@ -59,5 +59,19 @@ class SshKeyAdmin(ProvisionedReadOnlyAdmin):
 
 @admin.register(UnixId)
 class UnixIdAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("uid", "handle", "account", "created_at")
+    """Every uid ever given; a deleted account's row says where its home on disk stands."""
+
+    list_display = ("uid", "handle", "account", "created_at", "removed_at", "purge_requested_at", "purged_at")
+    list_filter = (("removed_at", admin.EmptyFieldListFilter), ("purged_at", admin.EmptyFieldListFilter))
     search_fields = ("handle", "=uid")
+    actions = ("remove_files",)
+
+    @admin.action(description="Remove the home of the selected deleted accounts from their servers now")
+    def remove_files(self, request: HttpRequest, queryset: Any) -> None:
+        for unix_id in queryset:
+            try:
+                change_sets = services.remains_purge(unix_id=unix_id, actor=request.user)  # type: ignore[arg-type]
+            except ApplicationError as error:
+                self.message_user(request, f"{unix_id}: {error.message}", messages.ERROR)
+                continue
+            self.message_user(request, f"{unix_id}: removal requested ({len(change_sets)} change set(s)).")

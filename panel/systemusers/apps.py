@@ -8,5 +8,5 @@ class SystemUsersConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the users service with the provisioning engine, the account disable/enable hooks and the
-        # billable system users.
-        from panel.systemusers import provisioning, services  # noqa: F401
+        # billable system users; and the daily removal of deleted accounts' homes.
+        from panel.systemusers import provisioning, services, tasks  # noqa: F401

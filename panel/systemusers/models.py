@@ -29,6 +29,15 @@ class UnixId(models.Model):
     handle = models.CharField(max_length=32, help_text="The account's handle when the uid was allocated.")
     uid = models.PositiveIntegerField(unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # What a deleted account left on its servers (its home under /srv/baton, never served): kept for a grace period,
+    # then removed by the daily task or a staff action. The handle stays reserved until then.
+    account_ref = models.PositiveBigIntegerField(
+        null=True, blank=True, db_index=True, help_text="The account's id, kept after the account is deleted."
+    )
+    removed_at = models.DateTimeField(null=True, blank=True, help_text="When the account was deleted.")
+    purge_requested_at = models.DateTimeField(null=True, blank=True)
+    purged_at = models.DateTimeField(null=True, blank=True, help_text="When its home was removed from every server.")
+    purge_error = models.TextField(blank=True)
 
     class Meta:
         ordering: ClassVar[list[str]] = ["uid"]

@@ -6,11 +6,14 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 
 from panel.provisioning import registry
+from panel.provisioning.choices import ApplyState
 from panel.provisioning.hostvars.users import AccountData, SystemUserData, UsersServerData, render
 from panel.provisioning.models import ChangeSetItem
-from panel.provisioning.settle import settle_objects
+from panel.provisioning.settle import object_states, settle_objects
 from panel.servers.choices import ServerRole
 from panel.servers.models import Server
 from panel.systemusers.models import SshKey, SystemUser, UnixId
@@ -60,14 +63,36 @@ def load(server: Server) -> UsersServerData:
             AccountData(handle, uids[account_id], active, tuple(sorted(sites.get(account_id, ()))))
             for account_id, (handle, active) in accounts.items()
             if account_id in uids
-        ),
+        )
+        + _homes_to_remove(),
         users=tuple(user for user in users if user.absent or user.account in {a for a, _ in accounts.values()}),
         controller_addresses=tuple(settings.BATON_CONTROLLER_ADDRESSES),
     )
 
 
+def _homes_to_remove() -> tuple[AccountData, ...]:
+    """Deleted accounts whose home a purge was asked for: every users run removes it until one succeeded (a server
+    without it has nothing to do)."""
+    rows = UnixId.objects.filter(account__isnull=True, purge_requested_at__isnull=False, purged_at__isnull=True)
+    return tuple(AccountData(handle, uid, False, purge=True) for handle, uid in rows.values_list("handle", "uid"))
+
+
+def _settle_purges(items: Sequence[ChangeSetItem]) -> None:
+    """A purge is done once every server of its latest request removed the home; a refusal (the home is not the
+    account's any more) is kept on the uid's row for staff."""
+    content_type = ContentType.objects.get_for_model(UnixId)
+    ids = [item.object_id for item in items if item.content_type_id == content_type.id]
+    for object_id, (state, error) in object_states(content_type, ids).items():
+        rows = UnixId.objects.filter(pk=object_id, purged_at__isnull=True)
+        if state == ApplyState.FAILED:
+            rows.update(purge_error=error[:5000])
+        else:
+            rows.update(purged_at=timezone.now(), purge_error="")
+
+
 def settle(items: Sequence[ChangeSetItem]) -> None:
     settle_objects((SshKey, SystemUser), items)
+    _settle_purges(items)
 
 
 SPEC = registry.register(

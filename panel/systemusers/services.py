@@ -8,15 +8,18 @@ account's files belong to, so it stays until the account goes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
+from django.utils import timezone
 from passlib.hash import sha512_crypt
 
 from panel.accounts.models import Account, User
-from panel.accounts.registry import on_account_disable, on_account_enable, unix_name_source
-from panel.core.access import require_account_writable
+from panel.accounts.registry import on_account_deleted, on_account_disable, on_account_enable, unix_name_source
+from panel.core.access import require_account_writable, require_staff
 from panel.core.audit import record_change, snapshot
 from panel.core.choices import ChangeAction
 from panel.core.errors import Conflict, ValidationFailed, boolean, checked, checked_fields, one_of
@@ -83,7 +86,7 @@ def unix_id_for(account: Account) -> UnixId:
             raise Conflict("The panel has no uid left to give; staff must widen the range.", code="no_uid")
         try:
             with transaction.atomic():
-                return UnixId.objects.create(account=account, handle=account.handle, uid=uid)
+                return UnixId.objects.create(account=account, account_ref=account.pk, handle=account.handle, uid=uid)
         except IntegrityError:
             existing = UnixId.objects.filter(account=account).first()
             if existing is not None:
@@ -292,3 +295,58 @@ def _resuspend_users(account: Account, actor: User | None) -> list[ChangeSet]:
 on_account_disable(_resuspend_users)
 on_account_enable(_resuspend_users)
 unix_name_source(lambda name: SystemUser.objects.filter(name=name).exists())
+
+
+# What a deleted account left on disk ---------------------------------------------------------------------
+
+
+def remains_unit(handle: str) -> str:
+    """The scope of a purge in a change set: the users role refuses a home it will not remove under this unit."""
+    return f"remains:{handle}"
+
+
+@on_account_deleted
+def _note_remains(account_id: int, actor: User | None) -> list[ChangeSet]:
+    """The deleted account's home stays on its servers (never served: its users, vhosts and pools are gone) for
+    BATON_REMAINS_GRACE_DAYS; its handle stays reserved until the home is removed."""
+    UnixId.objects.filter(account_ref=account_id, account__isnull=True, removed_at__isnull=True).update(
+        removed_at=timezone.now()
+    )
+    return []
+
+
+@transaction.atomic
+def remains_purge(*, unix_id: UnixId, actor: User | None) -> list[ChangeSet]:
+    """Remove a deleted account's home from every server that carried it (staff, or the daily task once the grace
+    period is over). Returns the change sets; `purged_at` is set once all of them removed it."""
+    require_staff(actor, "remove a deleted account's files")
+    unix_id = UnixId.objects.select_for_update().get(pk=unix_id.pk)
+    if unix_id.account_id is not None or unix_id.removed_at is None:
+        raise Conflict("This account still exists: delete the account first.", code="not_deleted")
+    if unix_id.purged_at is not None:
+        raise Conflict("This account's files were removed already.", code="purged")
+    now = timezone.now()
+    servers = list(
+        Server.objects.filter(
+            pk__in=ChangeSet.objects.filter(service=SERVICE, items__account_ref=unix_id.account_ref).values("server")
+        ).order_by("pk")
+    )
+    UnixId.objects.filter(pk=unix_id.pk).update(
+        purge_requested_at=now, purge_error="", purged_at=None if servers else now
+    )
+    record_change(actor=actor, action=ChangeAction.UPDATE, obj=unix_id, after={"purge_requested_at": now.isoformat()})
+    unit = remains_unit(unix_id.handle)
+    return [provisioning.request(server=s, service=SERVICE, objects=[(unix_id, unit)], actor=actor) for s in servers]
+
+
+def remains_due(now: datetime | None = None) -> QuerySet[UnixId]:
+    """Deleted accounts whose grace period is over and whose files nobody asked to remove yet."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.BATON_REMAINS_GRACE_DAYS)
+    return UnixId.objects.filter(
+        account__isnull=True, removed_at__lte=cutoff, purge_requested_at__isnull=True, purged_at__isnull=True
+    )
+
+
+# A deleted account's handle is not given to a new account while its home may still be on a server: the new
+# account would find the old one's files there.
+unix_name_source(lambda name: UnixId.objects.filter(handle=name, account__isnull=True, purged_at__isnull=True).exists())

@@ -1,7 +1,8 @@
 """Deleting an account takes it off its server in the same request: a customer's zone, mailbox and address,
 website and SFTP login on one real server (DNS primary, mail and web), all served; staff delete the account
 through the API, and once the change sets it answered with are applied, dig, SMTP, IMAP, HTTP and SFTP each ask
-once and get no answer for it, while another account on the same server goes on."""
+once and get no answer for it, while another account on the same server goes on. Its home stays on disk until
+staff (or the daily task, after the grace period) remove it: then only its home goes."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from typing import Any
 import paramiko
 import pytest
 
+from panel.accounts.models import User
+from panel.systemusers.models import UnixId
+from panel.systemusers.services import remains_purge
 from tests import hosts
 from tests.e2e.conftest import Api, Worker, customer_api, dig, rcpt, register_server, served_now, staff_api
 from tests.e2e.test_mail_e2e import can_login
@@ -96,3 +100,17 @@ def test_a_deleted_account_stops_answering_on_every_protocol(
     assert get(server, "www.kept-e2e.example", "/") == (200, "kept's page\n")
     assert rcpt(server, "info@kept-e2e.example") == 250 and can_login(server, "keptco", PASSWORD)
     assert dig(server, "kept-e2e.example.", "SOA") != []
+
+    # Its files stay on disk (served by nothing) for the grace period; then the removal takes only its home.
+    def home_of(handle: str) -> bool:
+        found = hosts.podman(
+            "exec", hosts.container_name(server.name), "test", "-d", f"/srv/baton/{handle}", check=False
+        )
+        return found.returncode == 0
+
+    assert home_of("goneco") and home_of("keptco")
+    removal = remains_purge(unix_id=UnixId.objects.get(handle="goneco"), actor=User.objects.get(username="del-staff"))
+    applied(staff, [change_set.pk for change_set in removal])
+    assert not home_of("goneco"), "the deleted account's home is gone"
+    assert home_of("keptco") and get(server, "www.kept-e2e.example", "/") == (200, "kept's page\n")
+    assert UnixId.objects.get(handle="goneco").purged_at is not None

@@ -71,3 +71,33 @@ def test_never_follows_a_symlink_and_goes_on_with_the_others(tmp_path: Path) -> 
     assert result["changed_dirs"] == [str(tmp_path / "fine")] and result.get("failed") is not True
     assert stat.S_IMODE(target.stat().st_mode) == 0o700  # the link's target is untouched
     assert run(dirs=dirs, fail_on_rejected=True)["failed"] is True
+
+
+def test_removes_a_directory_only_when_it_is_the_account_s(tmp_path: Path) -> None:
+    home = tmp_path / "gone"
+    (home / "web" / "www").mkdir(parents=True)
+    (home / "web" / "www" / "index.html").write_text("old tenant's page")
+    outside = tmp_path / "system"
+    outside.mkdir()
+    (outside / "keep").write_text("not the account's")
+    os.symlink(outside, home / "web" / "link")  # removed as a link, never followed
+    linked = tmp_path / "linked"
+    os.symlink(outside, linked)
+    (home / "private").mkdir()
+    dirs = [
+        {"path": str(home), "uid": UID, "state": "absent", "owned_path": str(home / "private"), "unit": "remains:gone"},
+        {"path": str(outside), "uid": UID + 1, "state": "absent", "unit": "remains:other"},  # another uid's
+        {"path": str(linked), "uid": UID, "state": "absent", "unit": "remains:linked"},
+        {"path": str(tmp_path / "never-was"), "uid": UID, "state": "absent", "unit": "remains:never"},
+    ]
+    planned = run(check_mode=True, dirs=dirs)
+    assert planned["changed_dirs"] == [str(home)] and home.exists()
+    result = run(dirs=dirs)
+    assert result["changed_dirs"] == [str(home)] and not home.exists()
+    assert (outside / "keep").read_text() == "not the account's" and linked.is_symlink()
+    assert {entry["unit"] for entry in result["rejected_dirs"]} == {"remains:other", "remains:linked"}
+    no_private = tmp_path / "half"
+    no_private.mkdir()
+    refused = run(dirs=[{**dirs[0], "path": str(no_private), "owned_path": str(no_private / "private")}])
+    assert refused["rejected_dirs"] and no_private.exists()
+    assert run(dirs=dirs[:1])["changed"] is False

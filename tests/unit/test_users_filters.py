@@ -130,3 +130,25 @@ def test_the_disabled_accounts_processes_are_ended(filters: ModuleType) -> None:
         {"name": "gone", "uid": 200003, "active": False, "state": "absent"},
     ]
     assert filters.users_disabled_uids(accounts) == ["200002"]
+
+
+def test_the_home_of_an_absent_account_marked_purge_is_removed_and_only_then(filters: ModuleType) -> None:
+    accounts = [
+        {"name": "alice", "uid": 200001},
+        {"name": "gone", "uid": 200002, "state": "absent", "purge": True},
+        {"name": "kept", "uid": 200003, "state": "absent"},
+    ]
+    dirs = filters.users_dirs(accounts, [], "/srv/baton", 199990)
+    removed = [entry for entry in dirs if entry.get("state") == "absent"]
+    assert removed == [
+        {
+            "path": "/srv/baton/gone",
+            "uid": 200002,
+            "state": "absent",
+            "owned_path": "/srv/baton/gone/private",
+            "unit": "remains:gone",
+        }
+    ]
+    assert not [entry for entry in dirs if "kept" in entry["path"]], "an absent account's files stay until purged"
+    problems = filters.users_problems([{"name": "alice", "uid": 200001, "purge": True}], [], 200000, 299999, [])
+    assert problems == ["account 'alice': only an absent account's home can be removed"]

@@ -15,6 +15,7 @@ class AccountData:
     uid: int
     active: bool  # false: the account is disabled, every login of its users is refused
     sites: tuple[str, ...] = ()  # its websites' directories under web/
+    purge: bool = False  # a deleted account whose home is to be removed (rendered absent)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ def _user(user: SystemUserData) -> dict[str, Any]:
 
 
 def _account(account: AccountData) -> dict[str, Any]:
+    if account.purge:
+        return {"name": unsafe(account.name), "uid": account.uid, "state": "absent", "purge": True}
     rendered: dict[str, Any] = {"name": unsafe(account.name), "uid": account.uid, "state": "present"}
     rendered["active"] = account.active
     if account.sites:

@@ -47,6 +47,8 @@ def users_problems(
             problems.append(f"account {name!r}: uid {uid} is used twice")
         if name in seen_accounts:
             problems.append(f"account name {name!r} appears twice")
+        if account.get("purge") and account.get("state", "present") != "absent":
+            problems.append(f"account {name!r}: only an absent account's home can be removed")
         for site in account.get("sites") or []:
             if not _SCOPE.fullmatch(f"web/{site}"):
                 problems.append(f"account {name!r}: site directory {site!r} is not one directory name")
@@ -145,7 +147,8 @@ def users_dirs(accounts: list[dict[str, Any]], users: list[dict[str, Any]], base
     """baton.core.ensure_dirs entries: every present account's home (the chroot root: root-owned, other tenants
     denied by ACL, the owner allowed, www-data through "other"), its writable and read-only subdirectories, and
     the directory of every website of the account and of every scoped user's site (root-owned too: it is a
-    per-site user's chroot), each with its public/ owned by the account."""
+    per-site user's chroot), each with its public/ owned by the account; and the homes of absent accounts marked
+    `purge`, to remove."""
     dirs: list[dict[str, Any]] = []
     by_name = {str(account["name"]): account for account in _present(accounts)}
     for name, account in sorted(by_name.items()):
@@ -174,8 +177,20 @@ def users_dirs(accounts: list[dict[str, Any]], users: list[dict[str, Any]], base
             {"path": site, "uid": 0, "gid": uid, "mode": "0751", "unit": f"account:{account_name}"},
             {"path": f"{site}/public", "uid": uid, "gid": uid, "mode": "0751", "unit": f"account:{account_name}"},
         ]
+    # A deleted account's home, once its grace period is over: removed only while its private/ is still its uid's.
+    removed = [
+        {
+            "path": f"{base}/{account['name']}",
+            "uid": int(account["uid"]),
+            "state": "absent",
+            "owned_path": f"{base}/{account['name']}/private",
+            "unit": f"remains:{account['name']}",
+        }
+        for account in sorted(accounts, key=lambda a: str(a["name"]))
+        if account.get("state") == "absent" and account.get("purge")
+    ]
     # 0711: tenants (and their PHP) pass through to their own home but cannot list who else lives here.
-    return [{"path": base, "uid": 0, "gid": 0, "mode": "0711"}, *dirs]
+    return [{"path": base, "uid": 0, "gid": 0, "mode": "0711"}, *dirs, *removed]
 
 
 def users_disabled_uids(accounts: list[dict[str, Any]]) -> list[str]:

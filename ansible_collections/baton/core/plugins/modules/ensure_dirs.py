@@ -17,10 +17,14 @@ description:
     through a link). The task does not fail for it unless C(fail_on_rejected).
   - C(acl) lists the named entries (C(user:<uid>:r-x), C(group:<gid>:---)); they replace the directory's named
     entries, the base entries follow C(mode). An empty list removes every extended entry.
-  - Nothing is ever deleted.
+  - Nothing is deleted, except a directory listed with C(state=absent): its whole tree is removed, only when it
+    is a directory (not a symlink) and C(owned_path) (a directory inside it, by default itself) is owned by the
+    entry's C(uid): the account whose files it holds, so no input can make the role remove another account's or
+    the system's directory. Otherwise it is rejected.
 options:
   dirs:
-    description: Directories, each with C(path), C(uid), C(gid), C(mode) (octal string), optional C(acl) and C(unit).
+    description: Directories, each with C(path), C(uid), C(gid), C(mode) (octal string), optional C(acl) and C(unit);
+      or C(path), C(uid), C(unit), C(state=absent) and optional C(owned_path) for one to remove.
     type: list
     elements: dict
     required: true
@@ -32,7 +36,7 @@ options:
 
 RETURN = r"""
 changed_dirs:
-  description: Paths created or changed (or that would be, in check mode).
+  description: Paths created, changed or removed (or that would be, in check mode).
   type: list
   returned: always
 rejected_dirs:
@@ -44,6 +48,7 @@ rejected_dirs:
 import errno
 import json
 import os
+import shutil
 import stat
 import struct
 import subprocess
@@ -96,8 +101,33 @@ def _mode_with_acl(mode: int, acl: list[str]) -> int:
     return (mode & ~0o070) | (mask << 3) if acl else mode
 
 
+def _remove(spec: dict, check_mode: bool) -> tuple[bool, str | None]:
+    """(changed, refusal) for a directory to remove with everything in it (symlinks inside are removed, never
+    followed)."""
+    path, uid = str(spec["path"]), int(spec["uid"])
+    owned = str(spec.get("owned_path") or path)
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return False, None
+    if not stat.S_ISDIR(info.st_mode):
+        kind = "a symlink" if stat.S_ISLNK(info.st_mode) else "not a directory"
+        return False, f"{path} is {kind}: left alone"
+    try:
+        owner = os.lstat(owned)
+    except FileNotFoundError:
+        return False, f"{owned} is missing: {path} left alone"
+    if not stat.S_ISDIR(owner.st_mode) or owner.st_uid != uid:
+        return False, f"{owned} is not a directory of uid {uid}: {path} left alone"
+    if not check_mode:
+        shutil.rmtree(path)
+    return True, None
+
+
 def _ensure(spec: dict, check_mode: bool) -> tuple[bool, str | None]:
     """(changed, refusal) for one directory."""
+    if spec.get("state") == "absent":
+        return _remove(spec, check_mode)
     path, uid, gid = str(spec["path"]), int(spec["uid"]), int(spec["gid"])
     mode = int(str(spec["mode"]), 8)
     acl = sorted(str(entry) for entry in spec.get("acl") or [])
