@@ -54,14 +54,16 @@ def target_of(server: Server) -> Target:
 
 @dataclass(frozen=True)
 class Rendered:
-    text: str
+    text: str  # secrets only as their digests: this is what history, plans and the run's vars file hold
     digest: str
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)  # digest -> value, for the run's memory only
 
 
 def render(server: Server, service: str) -> Rendered:
     spec = registry.get(service)
-    text = hostvars.dump(spec.render(spec.load(server)))
-    return Rendered(text=text, digest=hostvars.digest(text))
+    variables = spec.render(spec.load(server))
+    text = hostvars.dump(variables)
+    return Rendered(text=text, digest=hostvars.digest(text), secrets=hostvars.secrets_of(variables))
 
 
 def _claim(server_id: int, service: str) -> tuple[ChangeSet, Rendered] | None:
@@ -209,6 +211,7 @@ def apply_change_set(change_set: ChangeSet, rendered: Rendered, *, holder: str) 
         service=change_set.service,
         playbook=spec.playbook,
         host_vars=rendered.text,
+        secrets=rendered.secrets,
         tags=targeting.tags,
         skip_tags=targeting.skip_tags,
         extravars=targeting.extravars,
@@ -398,6 +401,7 @@ def check(server: Server, service: str, *, kind: str) -> Run:
             service=service,
             playbook=spec.playbook,
             host_vars=rendered.text,
+            secrets=rendered.secrets,
             tags=spec.check_tags or spec.full_tags,
             skip_tags=spec.skip_tags,
             check=True,

@@ -9,9 +9,11 @@ dry run).
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import shutil
+import socket
 import sys
 import tempfile
 import threading
@@ -20,6 +22,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from secrets import token_hex
 from typing import Any
 
 import ansible_runner
@@ -58,6 +61,7 @@ class RunRequest:
     service: str
     playbook: str
     host_vars: str
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)  # digest -> value: never written anywhere
     tags: tuple[str, ...] = ()
     skip_tags: tuple[str, ...] = ()
     extravars: dict[str, Any] = field(default_factory=dict)
@@ -236,9 +240,54 @@ def _envvars(private: Path) -> dict[str, str]:
     }
 
 
+class SecretServer:
+    """Hands a run's secrets to the collection's panel_vars plugin (in ansible-playbook) from this process's memory,
+    over a unix socket in the run's private directory (0700), to a client that presents the run's token. Nothing
+    of a secret is written to disk: the vars file carries its digest only."""
+
+    def __init__(self, directory: Path, secrets: dict[str, str]) -> None:
+        self.path = directory / "secrets.sock"
+        self.token = token_hex(32)
+        self._payload = json.dumps(secrets).encode()
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._socket.bind(str(self.path))
+        os.chmod(self.path, 0o600)
+        self._socket.listen(8)
+        self._socket.settimeout(0.2)  # accept() wakes up to see the run is over
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._closed.is_set():
+            try:
+                client, _ = self._socket.accept()
+            except TimeoutError:
+                continue
+            except OSError:  # closed: the run is over
+                return
+            with client:
+                client.settimeout(5)
+                try:
+                    offered = client.recv(128).strip().decode(errors="replace")
+                    if hmac.compare_digest(offered, self.token):
+                        client.sendall(self._payload)
+                except OSError:
+                    continue
+
+    def env(self) -> dict[str, str]:
+        return {"BATON_SECRETS_SOCKET": str(self.path), "BATON_SECRETS_TOKEN": self.token}
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join(timeout=5)
+        self._socket.close()
+
+
 def execute(request: RunRequest, *, heartbeat: Callable[[], None] | None = None) -> RunResult:
     """Run the service's playbook limited to the target. Blocks until the run ends or times out."""
     private = _prepare(request)
+    secret_server = SecretServer(private, request.secrets) if request.secrets else None
     events: list[EventRecord] = []
     stop = threading.Event()
     if heartbeat is not None:
@@ -267,7 +316,7 @@ def execute(request: RunRequest, *, heartbeat: Callable[[], None] | None = None)
             skip_tags=",".join(request.skip_tags) or None,
             extravars={**settings.BATON_ANSIBLE_EXTRA_VARS, **request.extravars} or None,
             cmdline="--check --diff" if request.check else None,
-            envvars=_envvars(private),
+            envvars={**_envvars(private), **(secret_server.env() if secret_server else {})},
             ident=request.ident,
             suppress_env_files=True,
             quiet=True,
@@ -288,6 +337,8 @@ def execute(request: RunRequest, *, heartbeat: Callable[[], None] | None = None)
         )
     finally:
         stop.set()
+        if secret_server is not None:
+            secret_server.close()
         shutil.rmtree(private, ignore_errors=True)
 
 

@@ -201,6 +201,11 @@ BATON_DNS_HOSTMASTER = os.environ.get("BATON_DNS_HOSTMASTER", "hostmaster.baton.
 # Records every new zone starts with, besides NS; "{zone}" is replaced by the zone name.
 BATON_DNS_DEFAULT_RECORDS: list[dict[str, str]] = []
 
+# Secrets the panel stores (private keys of certificates, later DKIM and DNSSEC keys) are encrypted with the first
+# of these Fernet keys (comma-separated, each 32 url-safe base64 bytes); the others still decrypt, so a key is rotated
+# by putting a new one first and running `manage.py rotate_secrets`. dev generates one in var/, prod requires it.
+BATON_SECRET_KEYS = env_list("BATON_SECRET_KEYS", [])
+
 # Names outside every zone hosted here -------------------------------------------------------------------
 # A website's or mail domain's name that no zone here holds is served only once its account proves control of it:
 # a TXT record `_baton-challenge.<name>` (or, for websites, an HTTP token under /.well-known/). Turn it off only

@@ -6,8 +6,10 @@ in CI and in production without editing files.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -119,7 +121,17 @@ def huey_from_env(*, immediate: bool) -> dict[str, Any]:
 
 def generated_secret_key() -> str:
     """A development secret kept in var/ so sessions survive restarts; production must set SECRET_KEY."""
-    key_file = VAR_DIR / "secret_key"
+    return _generated("secret_key", lambda: secrets.token_urlsafe(50))
+
+
+def generated_fernet_key() -> str:
+    """A development key for the secrets the panel stores encrypted (panel.core.secrets), kept in var/ so they stay
+    readable across restarts; production must set BATON_SECRET_KEYS."""
+    return _generated("secrets_key", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+
+
+def _generated(name: str, make: Callable[[], str]) -> str:
+    key_file = VAR_DIR / name
     if not key_file.exists():
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         try:
@@ -128,5 +140,5 @@ def generated_secret_key() -> str:
             pass  # the web process and the worker start together; the first one wins
         else:
             with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(50))
+                handle.write(make())
     return key_file.read_text().strip()

@@ -10,6 +10,9 @@ try:
 except KeyError as exc:
     raise ConfigurationError("SECRET_KEY must be set in production") from exc
 
+if not BATON_SECRET_KEYS:  # noqa: F405
+    raise ConfigurationError("BATON_SECRET_KEYS must be set in production (a Fernet key: see panel.core.secrets)")
+
 DEBUG = False
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)

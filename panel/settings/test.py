@@ -10,6 +10,7 @@ from panel.settings.base import *  # noqa: F403
 from panel.settings.env import VAR_DIR, env_bool, huey_from_env
 
 SECRET_KEY = "test-only-not-secret"
+BATON_SECRET_KEYS = ["dGVzdC1vbmx5LW5vdC1zZWNyZXQtZmVybmV0LWtleSE="]  # 32 bytes, test only
 DEBUG = False
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests create many users; the production hasher would dominate their run time.

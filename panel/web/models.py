@@ -57,3 +57,26 @@ class WebsiteDomain(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Certificate(TimeStampedModel):
+    """A site's uploaded certificate (leaf and chain in clear, they are public) and its private key, stored only
+    encrypted (panel.core.secrets): shown nowhere, its digest tells whether it changed."""
+
+    website = models.OneToOneField(Website, on_delete=models.CASCADE, related_name="certificate")
+    certificate = models.TextField()
+    chain = models.TextField(blank=True)
+    key_encrypted = models.TextField()
+    key_digest = models.CharField(max_length=80)
+    names = models.JSONField(default=list)
+    issuer = models.CharField(max_length=1000)
+    not_before = models.DateTimeField()
+    not_after = models.DateTimeField()
+    fingerprint = models.CharField(max_length=100)
+
+    tenant_path: ClassVar[str] = "website__account"
+    audit_exclude: ClassVar[tuple[str, ...]] = ("key_encrypted", "certificate", "chain")
+    objects = TenantQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.website}: {', '.join(self.names[:3])}"

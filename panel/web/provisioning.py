@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
+from panel.core.secrets import decrypt
 from panel.provisioning import registry
 from panel.provisioning.choices import ApplyState
 from panel.provisioning.hostvars.web import SiteData, WebServerData, render
@@ -13,8 +14,8 @@ from panel.provisioning.settle import settle_objects
 from panel.servers.choices import ServerRole
 from panel.servers.models import Server
 from panel.systemusers.provisioning import register_site_directories
-from panel.web.choices import PhpMode
-from panel.web.models import Website, WebsiteDomain
+from panel.web.choices import HttpsMode, PhpMode
+from panel.web.models import Certificate, Website, WebsiteDomain
 
 SERVICE = "web"
 
@@ -31,6 +32,7 @@ def load(server: Server) -> WebServerData:
     rows = Website.objects.filter(server=server).values_list(
         "pk", "name", "account__handle", "php", "https", "is_enabled", "account__is_active", "pending_delete"
     )
+    tls = _tls_pems(server)
     return WebServerData(
         sites=tuple(
             SiteData(
@@ -42,10 +44,23 @@ def load(server: Server) -> WebServerData:
                 https=https,
                 active=enabled and account_active,
                 absent=gone or not domains[pk],
+                tls_pem=tls.get(pk, "") if https != HttpsMode.OFF else "",
             )
             for pk, name, handle, php, https, enabled, account_active, gone in rows
         )
     )
+
+
+def _tls_pems(server: Server) -> dict[int, str]:
+    """site id -> its key, certificate and chain in one PEM, for the sites serving HTTPS (the key decrypted here,
+    in the worker's memory only: the renderer marks it secret)."""
+    rows = Certificate.objects.filter(website__server=server).exclude(website__https=HttpsMode.OFF)
+    return {
+        website_id: decrypt(key) + certificate + chain
+        for website_id, key, certificate, chain in rows.values_list(
+            "website_id", "key_encrypted", "certificate", "chain"
+        )
+    }
 
 
 @register_site_directories

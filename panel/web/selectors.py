@@ -15,4 +15,6 @@ if TYPE_CHECKING:
 
 
 def website_list(*, actor: User | AnonymousUser) -> QuerySet[Website]:
-    return Website.objects.visible_to(actor).select_related("account", "server").prefetch_related("domains")
+    return (
+        Website.objects.visible_to(actor).select_related("account", "server", "certificate").prefetch_related("domains")
+    )

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from panel.accounts.models import Account, User
 from panel.accounts.registry import (
@@ -23,8 +24,9 @@ from panel.accounts.registry import (
 from panel.core.access import require_account_writable
 from panel.core.audit import record_change, snapshot
 from panel.core.choices import ChangeAction
-from panel.core.errors import Conflict, ValidationFailed, boolean, checked, checked_fields, one_of, refuse
+from panel.core.errors import Conflict, ValidationFailed, boolean, checked, checked_fields, one_of
 from panel.core.names import held_in, require_own_names
+from panel.core.secrets import digest, encrypt, encrypted_field
 from panel.dns.models import Record, Zone
 from panel.dns.services import record_create, records_unfollow
 from panel.names.services import names_waiting
@@ -37,8 +39,9 @@ from panel.servers.models import Server
 from panel.servers.selectors import server_for
 from panel.systemusers import services as systemusers
 from panel.web import validators
+from panel.web.certificates import check_certificate, covers
 from panel.web.choices import HttpsMode, PhpMode
-from panel.web.models import Website, WebsiteDomain
+from panel.web.models import Certificate, Website, WebsiteDomain
 
 SERVICE = "web"
 WEBSITE_EDITABLE = ("php", "https", "is_enabled")
@@ -72,13 +75,33 @@ def _converge(site: Website, actor: User | None, *, new: bool = False) -> Change
 
 
 def _fields(changes: dict[str, Any]) -> dict[str, Any]:
-    https_off = "HTTPS needs a certificate for the site; certificates are not available yet."
-    checks = {
-        "php": one_of(PhpMode.values),
-        "https": lambda v: None if v == HttpsMode.OFF else refuse(https_off),
-        "is_enabled": boolean,
-    }
+    checks = {"php": one_of(PhpMode.values), "https": one_of(HttpsMode.values), "is_enabled": boolean}
     return checked_fields(changes, checks)
+
+
+def _require_certificate(site: Website) -> None:
+    """HTTPS needs the site's certificate, covering every domain of the site."""
+    if site.https == HttpsMode.OFF:
+        return
+    stored = Certificate.objects.filter(website=site).first()
+    if stored is None:
+        raise Conflict(
+            "HTTPS needs a certificate: upload one (PUT /api/websites/{id}/certificate/) first.",
+            field="https",
+            code="no_certificate",
+        )
+    uncovered = [d for d in site.domains.values_list("name", flat=True) if not _covered(d, stored.names)]
+    if uncovered:
+        raise Conflict(
+            f"The site's certificate does not cover {', '.join(uncovered[:5])}: upload one that does, or turn HTTPS "
+            "off first.",
+            field="domains",
+            code="not_covered",
+        )
+
+
+def _covered(domain: str, names: list[str]) -> bool:
+    return any(covers(name, domain) for name in names)
 
 
 def _set_domains(
@@ -171,6 +194,7 @@ def website_create(
     except IntegrityError as error:
         raise Conflict(f"This account has a site named '{name}' already.", field="name", code="taken") from error
     overridden = _set_domains(site, clean_domains, set(clean_domains), override=allow_foreign_name, actor=actor)
+    _require_certificate(site)
     after = {**_snapshot(site), **({"name_override": True} if overridden else {})}
     record_change(actor=actor, action=ChangeAction.CREATE, obj=site, after=after)
     _dns_follows(site, clean_domains, actor)
@@ -218,6 +242,7 @@ def website_update(
         overridden = _set_domains(site, clean_domains, added, override=allow_foreign_name, actor=actor)
         _dns_follows(site, [d for d in clean_domains if d in added], actor)
         records_unfollow(follows=_follows(site), names=set(before["domains"]) - set(clean_domains), actor=actor)
+    _require_certificate(site)
     after = {**_snapshot(site), **({"name_override": True} if overridden else {})}
     record_change(actor=actor, action=ChangeAction.UPDATE, obj=site, before=before, after=after)
     if site.apply_state == ApplyState.UNPROVEN:
@@ -241,6 +266,56 @@ def website_delete(*, website: Website, actor: User | None) -> ChangeSet:
     Website.objects.filter(pk=site.pk).update(pending_delete=True)
     records_unfollow(follows=_follows(site), actor=actor)
     return _converge(site, actor)
+
+
+@transaction.atomic
+def website_certificate_set(
+    *, website: Website, certificate: str, key: str, actor: User | None, chain: str = ""
+) -> tuple[Certificate, ChangeSet | None]:
+    """The site's certificate, replacing any it had: checked (parses, key matches, covers every domain of the site,
+    valid now, chain in order), its key stored encrypted. The audit entry carries the key's digest, never the key."""
+    require_account_writable(actor, website.account)
+    site = _locked(website)
+    domains = list(site.domains.values_list("name", flat=True))
+    checked = check_certificate(certificate=certificate, chain=chain, key=key, domains=domains, now=timezone.now())
+    before = Certificate.objects.filter(website=site).first()
+    stored, _ = Certificate.objects.update_or_create(
+        website=site,
+        defaults={
+            "certificate": checked.certificate,
+            "chain": checked.chain,
+            "key_encrypted": encrypt(checked.key),
+            "key_digest": digest(checked.key),
+            "names": list(checked.names),
+            "issuer": checked.issuer[:1000],
+            "not_before": checked.not_before,
+            "not_after": checked.not_after,
+            "fingerprint": checked.fingerprint,
+        },
+    )
+    action = ChangeAction.UPDATE if before else ChangeAction.CREATE
+    record_change(
+        actor=actor, action=action, obj=stored, before=snapshot(before) if before else None, after=snapshot(stored)
+    )
+    # A site serving HTTPS serves the new certificate once applied; otherwise nothing changes on the server yet.
+    served = site.https != HttpsMode.OFF and site.apply_state != ApplyState.UNPROVEN
+    return stored, _converge(site, actor) if served else None
+
+
+@transaction.atomic
+def website_certificate_delete(*, website: Website, actor: User | None) -> None:
+    require_account_writable(actor, website.account)
+    site = _locked(website)
+    stored = Certificate.objects.filter(website=site).first()
+    if stored is None:
+        return
+    if site.https != HttpsMode.OFF:
+        raise Conflict("The site serves HTTPS with this certificate: turn HTTPS off first.", code="https_on")
+    record_change(actor=actor, action=ChangeAction.DELETE, obj=stored, before=snapshot(stored))
+    stored.delete()
+
+
+encrypted_field("web.Certificate", "key_encrypted")
 
 
 def _resuspend_sites(account: Account, actor: User | None) -> list[ChangeSet]:

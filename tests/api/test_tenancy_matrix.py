@@ -33,8 +33,9 @@ from panel.provisioning.models import ChangeSet, ChangeSetItem
 from panel.servers.models import Server
 from panel.systemusers import services as systemuser_services
 from panel.systemusers.models import SshKey, SystemUser
-from panel.web.models import Website, WebsiteDomain
-from panel.web.services import website_create
+from panel.web.models import Certificate, Website, WebsiteDomain
+from panel.web.services import website_certificate_set, website_create
+from tests.certs import issue
 from tests.conftest import token_client
 from tests.factories import ContactFactory, make_account, make_customer, make_staff
 from tests.sshkeys import public_key
@@ -42,6 +43,7 @@ from tests.sshkeys import public_key
 pytestmark = pytest.mark.django_db
 
 ACTORS = ("anon", "customer_a", "customer_b", "staff")
+SHOP_CERTIFICATE = issue("shop.alice.example", names=["shop.alice.example"])
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,15 @@ CASES = [
     ),
     Case("websites-update", "patch", "/api/websites/{website_a}/", (401, 200, 404, 200), {"php": "off"}),
     Case("websites-delete", "delete", "/api/websites/{website_a}/", (401, 202, 404, 202)),
+    Case("websites-certificate-get", "get", "/api/websites/{website_a}/certificate/", (401, 200, 404, 200)),
+    Case(
+        "websites-certificate-put",
+        "put",
+        "/api/websites/{website_a}/certificate/",
+        (401, 200, 404, 200),
+        {"certificate": SHOP_CERTIFICATE.certificate_pem, "key": SHOP_CERTIFICATE.key_pem()},
+    ),
+    Case("websites-certificate-delete", "delete", "/api/websites/{website_a}/certificate/", (401, 204, 404, 204)),
     Case("names-list", "get", "/api/names/", (401, 200, 200, 200)),
     Case("names-retrieve", "get", "/api/names/{name_proof_a}/", (401, 200, 404, 200)),
     Case(
@@ -282,6 +293,12 @@ def world(dns_servers: tuple[Server, Server], mail_server: Server, web_server: S
     )
     systemuser_services.system_user_create(account=account_b, name="bob-dev", keys=[public_key()], actor=None)
     website_a, _ = website_create(account=account_a, name="shop", domains=["shop.alice.example"], actor=None)
+    website_certificate_set(  # the site serves HTTP: nothing goes to the server
+        website=website_a,
+        certificate=SHOP_CERTIFICATE.certificate_pem,
+        key=SHOP_CERTIFICATE.key_pem(),
+        actor=None,
+    )
     website_create(account=account_b, name="shop", domains=["shop.bob-elsewhere.org"], actor=None)
     order_a, invoice_a, draft_a = _billing_world(account_a, users["staff"])
     # Proven just now: checking it again asks no name server (tests never leave 127.0.0.1).
@@ -375,6 +392,7 @@ def fingerprint() -> tuple[Any, ...]:
         list(SshKey.objects.order_by("pk").values_list("pk", "system_user_id", "fingerprint", "pending_delete")),
         list(Website.objects.order_by("pk").values_list("pk", "name", "php", "is_enabled", "pending_delete")),
         list(WebsiteDomain.objects.order_by("pk").values_list("pk", "website_id", "name")),
+        list(Certificate.objects.order_by("pk").values_list("pk", "website_id", "fingerprint", "key_encrypted")),
         list(NameProof.objects.order_by("pk").values_list("pk", "name", "token", "proven_at", "checked_at")),
         list(Order.objects.order_by("pk").values_list("pk", "billed_until")),
         list(Invoice.objects.order_by("pk").values_list("pk", "state", "number")),

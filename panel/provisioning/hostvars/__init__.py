@@ -27,6 +27,15 @@ _PREFIX = "\x00\x01"
 _PREFIXED = re.compile(r'(?<= )"\\u0000\\u0001((?:[^"\\]|\\.)*)"')
 
 
+# A secret (a private key) is never written: the text carries `{"__baton_secret": "sha256:<digest>"}`, the same in
+# the desired-state history, plans and the run's vars file; the run gets the values from the worker's memory
+# (runner.py serves them to the collection's panel_vars plugin over a socket) and a changed secret shows as a
+# changed digest.
+SECRET_KEY = "__baton_secret"
+_SECRET_PREFIX = "\x00\x02"
+_SECRETED = re.compile(r'(?<= )"\\u0000\\u0002(sha256:[0-9a-f]{64})"')
+
+
 class Unsafe(str):
     """A string Ansible must treat as data, never as a template."""
 
@@ -37,7 +46,37 @@ def unsafe(value: str) -> Unsafe:
     return Unsafe(value)
 
 
+class Secret(str):
+    """A secret value: written as its digest, handed to the run only in memory."""
+
+    __slots__ = ()
+
+    @property
+    def ref(self) -> str:
+        return "sha256:" + hashlib.sha256(self.encode()).hexdigest()
+
+
+def secret(value: str) -> Secret:
+    return Secret(value)
+
+
+def secrets_of(variables: Any) -> dict[str, str]:
+    """ref -> value of every secret in rendered variables (what the run is given besides the text)."""
+    if isinstance(variables, Secret):
+        return {variables.ref: str(variables)}
+    found: dict[str, str] = {}
+    if isinstance(variables, dict):
+        for item in variables.values():
+            found.update(secrets_of(item))
+    elif isinstance(variables, list | tuple):
+        for item in variables:
+            found.update(secrets_of(item))
+    return found
+
+
 def _mark(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return _SECRET_PREFIX + value.ref
     if isinstance(value, Unsafe):
         return _PREFIX + value
     if isinstance(value, dict):
@@ -50,12 +89,21 @@ def _mark(value: Any) -> Any:
 def dump(variables: dict[str, Any]) -> str:
     """Deterministic JSON (keys sorted) so identical state gives identical files, hashes and git history."""
     text = json.dumps(_mark(variables), sort_keys=True, indent=1, ensure_ascii=False)
+    text = _SECRETED.sub(r'{"__baton_secret": "\1"}', text)
     return _PREFIXED.sub(r'{"__ansible_unsafe": "\1"}', text) + "\n"
+
+
+class SecretRef(str):
+    """A secret read back from a host_vars text: only its reference (tests and diffs never see the value)."""
+
+    __slots__ = ()
 
 
 def _unmark(obj: dict[str, Any]) -> Any:
     if obj.keys() == {UNSAFE_KEY}:
         return Unsafe(obj[UNSAFE_KEY])
+    if obj.keys() == {SECRET_KEY}:
+        return SecretRef(obj[SECRET_KEY])
     return obj
 
 

@@ -4,10 +4,10 @@ unsafe."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from panel.provisioning.hostvars import unsafe
+from panel.provisioning.hostvars import secret, unsafe
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class SiteData:
     https: str
     active: bool  # false: the site or its account is disabled (503)
     absent: bool = False
+    tls_pem: str = field(default="", repr=False)  # key + certificate + chain when https is not off: a secret
 
 
 @dataclass(frozen=True)
@@ -44,17 +45,20 @@ def _site(site: SiteData) -> dict[str, Any]:
             "state": "absent",
             "unit": site_unit(site.name),
         }
-    return {
+    rendered = {
         "name": unsafe(site.name),
         "account": unsafe(site.account),
         "dir": unsafe(site.dir),
         "domains": [unsafe(domain) for domain in site.domains],
         "php_pool": unsafe(site.account) if site.php else "",
-        "https": site.https,
+        "https": site.https if site.tls_pem else "off",
         "active": site.active,
         "state": "present",
         "unit": site_unit(site.name),
     }
+    if site.tls_pem and site.https != "off":
+        rendered["tls_pem"] = secret(site.tls_pem)  # written as its digest; the run gets it in memory
+    return rendered
 
 
 def render(data: WebServerData) -> dict[str, Any]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from panel.accounts.api.serializers import AccountOwnedSerializer, allow_foreign_name_field
 from panel.mail.api.serializers import APPLY_FIELDS, SUSPENDED_HELP
+from panel.web.certificates import CERTIFICATE_MAX, CHAIN_MAX, KEY_MAX
 from panel.web.choices import HttpsMode, PhpMode
-from panel.web.models import Website
+from panel.web.models import Certificate, Website
 from panel.web.validators import DOMAINS_PER_SITE
 
 
@@ -20,6 +22,49 @@ class DomainNamesField(serializers.ListField):  # type: ignore[type-arg]
         if hasattr(data, "all"):
             return [domain.name for domain in data.all()]
         return list(super().to_representation(data))
+
+
+class CertificateSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A site's certificate: PEM certificate, chain and private key in; what it is out, never the key."""
+
+    certificate = serializers.CharField(
+        max_length=CERTIFICATE_MAX, trim_whitespace=False, help_text="The site's certificate (PEM), the leaf only."
+    )
+    chain = serializers.CharField(
+        max_length=CHAIN_MAX,
+        trim_whitespace=False,
+        required=False,
+        allow_blank=True,
+        help_text="Intermediate certificates (PEM), the leaf's issuer first.",
+    )
+    key = serializers.CharField(
+        max_length=KEY_MAX,
+        trim_whitespace=False,
+        write_only=True,
+        help_text="The private key (PEM, RSA >= 2048 bits or ECDSA, no passphrase); stored encrypted, never shown.",
+    )
+
+    class Meta:
+        model = Certificate
+        fields: ClassVar[list[str]] = [
+            "certificate",
+            "chain",
+            "key",
+            "names",
+            "issuer",
+            "not_before",
+            "not_after",
+            "fingerprint",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields: ClassVar[list[str]] = [f for f in fields if f not in ("certificate", "chain", "key")]
+
+
+class CertificateSummarySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Certificate
+        fields: ClassVar[list[str]] = ["names", "issuer", "not_after", "fingerprint"]
 
 
 class WebsiteSerializer(AccountOwnedSerializer):
@@ -37,6 +82,9 @@ class WebsiteSerializer(AccountOwnedSerializer):
         help_text="Domains outside every zone here still waiting for the account's proof (/api/names/): not served."
     )
     document_root = serializers.SerializerMethodField(help_text="Where the site's files go (over SFTP).")
+    certificate = serializers.SerializerMethodField(
+        help_text="The site's certificate (names, issuer, expiry, fingerprint) or null; see its certificate/ route."
+    )
     allow_foreign_name = allow_foreign_name_field()
 
     class Meta:
@@ -51,6 +99,7 @@ class WebsiteSerializer(AccountOwnedSerializer):
             "https",
             "is_enabled",
             "unproven_domains",
+            "certificate",
             "document_root",
             "allow_foreign_name",
             *APPLY_FIELDS,
@@ -63,6 +112,11 @@ class WebsiteSerializer(AccountOwnedSerializer):
 
     def get_unproven_domains(self, site: Website) -> list[str]:
         return [domain.name for domain in site.domains.all() if not domain.proven]
+
+    @extend_schema_field(CertificateSummarySerializer(allow_null=True))
+    def get_certificate(self, site: Website) -> dict[str, Any] | None:
+        stored = getattr(site, "certificate", None)
+        return CertificateSummarySerializer(stored).data if stored is not None else None
 
     def get_document_root(self, site: Website) -> str:
         return f"/srv/baton/{site.account.handle}/web/{site.name}/public"

@@ -29,10 +29,12 @@ from panel.servers.services import (
     server_rescan_host_key,
     server_update,
 )
+from panel.settings.env import VAR_DIR
 from panel.systemusers import services as systemusers
 from panel.systemusers.models import SystemUser
-from panel.web.models import Website
-from panel.web.services import website_create
+from panel.web.demo_tls import demo_certificate
+from panel.web.models import Certificate, Website
+from panel.web.services import website_certificate_set, website_create, website_update
 
 DEMO_ZONE = "demo.example"
 DEMO_MAILBOX = ("demo", "demo-mailbox-password")
@@ -80,10 +82,12 @@ class Command(BaseCommand):
             )
         else:
             request(server=server, service="users", objects=(), actor=None)
-        if not Website.objects.filter(account=account, name="www").exists():
-            website_create(account=account, name="www", domains=[f"www.{DEMO_ZONE}", DEMO_ZONE], actor=None)
+        site = Website.objects.filter(account=account, name="www").first()
+        if site is None:
+            site, _ = website_create(account=account, name="www", domains=[f"www.{DEMO_ZONE}", DEMO_ZONE], actor=None)
         else:
             request(server=server, service="web", objects=(), actor=None)
+        root = self._https(site)
         ports = host["ports"]
         self.stdout.write(
             f"\nTest server {server.name} (SSH on 127.0.0.1:{server.ssh_port}) serves the demo:\n"
@@ -99,8 +103,21 @@ class Command(BaseCommand):
             f"    echo '<?php echo \"Hello from \" . get_current_user() . PHP_EOL;' > index.php\n"
             f"    echo 'put index.php web/www/public/' | sftp -P {server.ssh_port} {account.handle}@127.0.0.1\n"
             f"    curl -H 'Host: www.{DEMO_ZONE}' http://127.0.0.1:{ports.get('80', '?')}/\n"
+            f"  and over HTTPS, its certificate from the demo CA ({root}):\n"
+            f"    curl --cacert {root} --resolve www.{DEMO_ZONE}:{ports.get('443', '?')}:127.0.0.1 "
+            f"https://www.{DEMO_ZONE}:{ports.get('443', '?')}/\n"
             f"Change a record or a mailbox in the panel or the API: the server follows within seconds.\n"
         )
+
+    def _https(self, site: Website) -> Path:
+        """The demo site serves HTTPS with a certificate of the demo CA (a new one when it has none)."""
+        names = [f"www.{DEMO_ZONE}", DEMO_ZONE]
+        issued = demo_certificate(VAR_DIR / "demo-ca", names)
+        if not Certificate.objects.filter(website=site).exists():
+            website_certificate_set(website=site, certificate=issued.certificate, key=issued.key, actor=None)
+        if site.https == "off":
+            website_update(website=site, https="on", actor=None)
+        return issued.root_file
 
     def _server(self, host: dict[str, Any]) -> Server:
         server = Server.objects.filter(name=host["name"]).first()

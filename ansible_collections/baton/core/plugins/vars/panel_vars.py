@@ -10,14 +10,20 @@ the `{"__ansible_unsafe": "..."}` markers ask for (they are unwrapped to the pla
 are data and hold no template of their own. Files are parsed once per process (the plugin is asked again at
 every task) and handed out as the same objects: Ansible combines variables into new dicts and never changes
 the ones a vars plugin returned.
+
+A secret (a private key) is in the file only as `{"__baton_secret": "sha256:<digest>"}`: its value comes from the
+panel's worker, which serves the run's secrets from memory on the unix socket BATON_SECRETS_SOCKET to whoever
+presents BATON_SECRETS_TOKEN (runner.py); they are fetched once per process, at the first secret.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 from typing import Any
 
+from ansible.errors import AnsibleError
 from ansible.inventory.host import Host
 from ansible.plugins.vars import BaseVarsPlugin
 
@@ -32,12 +38,44 @@ DOCUMENTATION = """
 """
 
 _UNSAFE_KEY = "__ansible_unsafe"
+_SECRET_KEY = "__baton_secret"
 _PARSED: dict[tuple[str, int, int], dict[str, Any]] = {}
+_SECRETS: dict[str, str] = {}
+
+
+def _fetch_secrets() -> dict[str, str]:
+    path, token = os.environ.get("BATON_SECRETS_SOCKET"), os.environ.get("BATON_SECRETS_TOKEN", "")
+    if not path:
+        raise AnsibleError("these host vars hold secrets, and no BATON_SECRETS_SOCKET gives them to this run")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.settimeout(10)
+        client.connect(path)
+        client.sendall(token.encode() + b"\n")
+        chunks = []
+        while chunk := client.recv(65536):
+            chunks.append(chunk)
+    try:
+        secrets = json.loads(b"".join(chunks) or b"null")
+    except ValueError:
+        secrets = None
+    if not isinstance(secrets, dict):
+        raise AnsibleError("the panel refused to give this run its secrets")
+    return {str(key): str(value) for key, value in secrets.items()}
+
+
+def _secret(ref: str) -> str:
+    if ref not in _SECRETS:
+        _SECRETS.update(_fetch_secrets())
+    if ref not in _SECRETS:
+        raise AnsibleError(f"the secret {ref} was not given to this run")
+    return _SECRETS[ref]
 
 
 def _unmark(obj: dict[str, Any]) -> Any:
     if len(obj) == 1 and _UNSAFE_KEY in obj:
         return str(obj[_UNSAFE_KEY])
+    if len(obj) == 1 and _SECRET_KEY in obj:
+        return _secret(str(obj[_SECRET_KEY]))
     return obj
 
 
