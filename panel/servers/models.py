@@ -17,6 +17,8 @@ class Server(TimeStampedModel):
 
     `service_address` is where other servers reach it (DNS notify and transfers); it defaults to `address`
     and differs when SSH goes through a published port or a tunnel, as with local test servers.
+    `public_ipv4`/`public_ipv6` are what the world reaches its services at (a server behind NAT): the A/AAAA
+    records that follow its sites point there.
     """
 
     name = models.CharField(max_length=63, unique=True, help_text="Inventory name, e.g. ns1.")
@@ -24,6 +26,10 @@ class Server(TimeStampedModel):
     ssh_port = models.PositiveIntegerField(default=22)
     ssh_user = models.CharField(max_length=32, default="root")
     service_address = models.GenericIPAddressField(null=True, blank=True)
+    public_ipv4 = models.GenericIPAddressField(
+        protocol="IPv4", null=True, blank=True, help_text="The address the world reaches it at, when not its own."
+    )
+    public_ipv6 = models.GenericIPAddressField(protocol="IPv6", null=True, blank=True)
     roles = models.JSONField(default=list, blank=True, help_text="Service roles this server plays.")
     host_key = models.TextField(blank=True, help_text='Pinned SSH host key, e.g. "ssh-ed25519 AAAA...".')
     host_key_confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -45,6 +51,12 @@ class Server(TimeStampedModel):
     def reachable_address(self) -> str:
         """The address other servers use to reach this one."""
         return self.service_address or self.address
+
+    @property
+    def public_addresses(self) -> list[str]:
+        """Where the world reaches its sites: the public addresses set, else the address other servers use."""
+        found = [address for address in (self.public_ipv4, self.public_ipv6) if address]
+        return found or [self.reachable_address]
 
     @property
     def inventory_groups(self) -> list[str]:

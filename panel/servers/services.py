@@ -24,7 +24,9 @@ from panel.servers.hostkeys import scan_host_key
 from panel.servers.models import Placement, Server
 from panel.servers.validators import SERVER_FIELD_VALIDATORS, normalize_host_key, validate_host_key
 
-SERVER_EDITABLE_FIELDS = ("name", "address", "ssh_port", "ssh_user", "roles", "service_address", "is_active")
+SERVER_EDITABLE_FIELDS = (
+    "name", "address", "ssh_port", "ssh_user", "roles", "service_address", "public_ipv4", "public_ipv6", "is_active",
+)  # fmt: skip
 
 
 def _normalize(server: Server) -> None:
@@ -34,8 +36,9 @@ def _normalize(server: Server) -> None:
         server.roles = sorted(server.roles, key=lambda role: (order.get(role, len(order)), role))
     if isinstance(server.host_key, str):
         server.host_key = normalize_host_key(server.host_key)
-    if server.service_address == "":
-        server.service_address = None
+    for field in ("service_address", "public_ipv4", "public_ipv6"):
+        if getattr(server, field) == "":
+            setattr(server, field, None)
 
 
 def _clean(server: Server) -> None:
@@ -84,6 +87,8 @@ def server_register(
     ssh_user: str = "root",
     roles: list[str],
     service_address: str | None = None,
+    public_ipv4: str | None = None,
+    public_ipv6: str | None = None,
     host_key: str | None = None,
     is_active: bool = True,
     actor: User | None,
@@ -97,6 +102,8 @@ def server_register(
         ssh_user=ssh_user,
         roles=roles,
         service_address=service_address,
+        public_ipv4=public_ipv4,
+        public_ipv6=public_ipv6,
         host_key=host_key or "",
         is_active=is_active,
     )

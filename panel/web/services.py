@@ -139,12 +139,11 @@ def _waits(site: Website) -> bool:
 
 
 def _dns_follows(site: Website, domains: Iterable[str], actor: User | None) -> None:
-    """When the account's zone of a domain is hosted here, its A (or AAAA) record follows automatically, unless
-    the name has an address or an alias already."""
-    address = _public_address(site.server)
-    if address is None:
+    """When the account's zone of a domain is hosted here, its A (and AAAA) records to the web server's public
+    addresses follow automatically, unless the name has an address or an alias already."""
+    addresses = _public_addresses(site.server)
+    if not addresses:
         return
-    rtype = "A" if address.version == 4 else "AAAA"
     zones = list(Zone.objects.filter(account=site.account, pending_delete=False))
     for domain in domains:
         zone = max((z for z in zones if domain == z.name or domain.endswith(f".{z.name}")), key=lambda z: len(z.name),
@@ -153,7 +152,10 @@ def _dns_follows(site: Website, domains: Iterable[str], actor: User | None) -> N
             continue
         name = "@" if domain == zone.name else domain.removesuffix(f".{zone.name}")
         existing = Record.objects.filter(zone=zone, name=name, type__in=("A", "AAAA", "CNAME"), pending_delete=False)
-        if not existing.exists():
+        if existing.exists():
+            continue
+        for address in addresses:
+            rtype = "A" if address.version == 4 else "AAAA"
             record_create(zone=zone, name=name, type=rtype, value=str(address), actor=actor, follows=_follows(site))
 
 
@@ -162,11 +164,16 @@ def _follows(site: Website) -> str:
     return f"website:{site.pk}"
 
 
-def _public_address(server: Server) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(server.reachable_address)
-    except ValueError:
-        return None
+def _public_addresses(server: Server) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The server's public addresses (`public_ipv4`, `public_ipv6`; else the address other servers reach it at),
+    those that are IP addresses."""
+    found = []
+    for address in server.public_addresses:
+        try:
+            found.append(ipaddress.ip_address(address))
+        except ValueError:
+            continue
+    return found
 
 
 @transaction.atomic

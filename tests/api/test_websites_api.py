@@ -124,6 +124,36 @@ def test_the_sites_a_record_follows_in_a_hosted_zone(
     ]
 
 
+def test_a_server_behind_nat_publishes_its_public_addresses(
+    client_a: APIClient, staff_client: APIClient, account_a: Account, web_server: Server,
+    dns_servers: tuple[Server, Server],
+) -> None:  # fmt: skip
+    Server.objects.filter(pk=web_server.pk).update(service_address="10.0.0.80")  # its private address
+    public = {"public_ipv4": "203.0.113.80", "public_ipv6": "2001:DB8::80"}
+    response = staff_client.patch(f"/api/servers/{web_server.pk}/", public, format="json")
+    assert response.status_code == 200, response.data
+    assert (response.data["public_ipv4"], response.data["public_ipv6"]) == ("203.0.113.80", "2001:db8::80")
+    zone, _ = zone_create(account=account_a, name="shop.example", actor=None)
+    assert _create(client_a).status_code == 201
+    assert sorted(Record.objects.filter(zone=zone, type__in=["A", "AAAA"]).values_list("name", "type", "value")) == [
+        ("@", "A", "203.0.113.80"),
+        ("@", "AAAA", "2001:db8::80"),
+        ("www", "A", "203.0.113.80"),
+        ("www", "AAAA", "2001:db8::80"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("public_ipv4", "2001:db8::1"), ("public_ipv4", "999.1.1.1"), ("public_ipv6", "192.0.2.1"), ("public_ipv6", "x")],
+)
+def test_a_public_address_of_the_wrong_kind_is_refused(
+    staff_client: APIClient, web_server: Server, field: str, value: str
+) -> None:
+    response = staff_client.patch(f"/api/servers/{web_server.pk}/", {field: value}, format="json")
+    assert response.status_code == 400 and list(response.data["fields"]) == [field], response.data
+
+
 def test_the_records_made_for_a_site_go_with_it_or_its_name_unless_edited(
     client_a: APIClient, account_a: Account, web_server: Server, dns_servers: tuple[Server, Server]
 ) -> None:

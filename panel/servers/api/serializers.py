@@ -48,6 +48,8 @@ class ServerSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "ssh_port",
             "ssh_user",
             "service_address",
+            "public_ipv4",
+            "public_ipv6",
             "roles",
             "host_key",
             "host_key_fingerprint",
