@@ -103,7 +103,7 @@ def mail_domain_create(
         names=[name], account=account, field="name", override=allow_foreign_name, actor=actor
     )
     waits = not allow_foreign_name and bool(
-        names_waiting(account=account, names=[name], methods=(ProofMethod.DNS,), actor=actor)
+        names_waiting(account=account, names=[name], methods=(ProofMethod.DNS,), actor=actor, field="name")
     )
     server = _mail_server(account)
     state = ApplyState.UNPROVEN if waits else ApplyState.PENDING

@@ -46,7 +46,17 @@ def needs_proof(name: str) -> bool:
     return bool(settings.BATON_PROVE_EXTERNAL_NAMES) and zone_holder(name) is None
 
 
-def _proof(account: Account, name: str) -> NameProof:
+def _proof(account: Account, name: str, field: str) -> NameProof:
+    existing = NameProof.objects.filter(account=account, name=name).first()
+    if existing is not None:
+        return existing
+    waiting = NameProof.objects.filter(account=account, proven_at__isnull=True).count()
+    if waiting >= settings.BATON_NAME_PROOFS_WAITING_MAX:
+        raise Conflict(
+            f"This account has {waiting} names waiting for their proof: prove or delete some (/api/names/) first.",
+            field=field,
+            code="too_many_waiting",
+        )
     try:
         with transaction.atomic():
             proof, _ = NameProof.objects.get_or_create(account=account, name=name)
@@ -91,7 +101,12 @@ def _run_checks(proof: NameProof, methods: Sequence[str]) -> tuple[str | None, s
 
 
 def names_waiting(
-    *, account: Account, names: Iterable[str], methods: Sequence[str] = ALL_METHODS, actor: User | None = None
+    *,
+    account: Account,
+    names: Iterable[str],
+    methods: Sequence[str] = ALL_METHODS,
+    actor: User | None = None,
+    field: str = "domains",
 ) -> set[str]:
     """Of `names` an object of `account` is being given: those that wait for the account's proof (the object waits
     for them). Each is checked now unless proven recently; the others (proven, or in the account's zone here) take
@@ -99,7 +114,7 @@ def names_waiting(
     waiting: set[str] = set()
     for name in names:
         if needs_proof(name):
-            proof = _proof(account, name)
+            proof = _proof(account, name, field)
             if not _fresh(proof, methods) and not _check(proof, methods).proven:
                 waiting.add(name)
     held = [name for name in names if name not in waiting]
@@ -122,7 +137,7 @@ def name_proof_create(*, account: Account, name: str, actor: User | None) -> Nam
     require_own_names(names=[name], account=account, field="name")
     if zone_holder(name) is not None:
         raise Conflict("This name is in a zone hosted here: it needs no proof.", field="name", code="no_proof_needed")
-    proof = _proof(account, name)
+    proof = _proof(account, name, "name")
     record_change(actor=actor, action=ChangeAction.CREATE, obj=proof, after=snapshot(proof))
     return proof
 

@@ -246,7 +246,9 @@ class SecretServer:
     of a secret is written to disk: the vars file carries its digest only."""
 
     def __init__(self, directory: Path, secrets: dict[str, str]) -> None:
-        self.path = directory / "secrets.sock"
+        # A unix socket's path has at most 107 bytes: a deep run directory gets a short private one (0700) instead.
+        self._own_dir = None if len(str(directory)) < 80 else Path(tempfile.mkdtemp(prefix="baton-secrets-"))
+        self.path = (self._own_dir or directory) / "secrets.sock"
         self.token = token_hex(32)
         self._payload = json.dumps(secrets).encode()
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -282,6 +284,9 @@ class SecretServer:
         self._closed.set()
         self._thread.join(timeout=5)
         self._socket.close()
+        self.path.unlink(missing_ok=True)
+        if self._own_dir is not None:
+            shutil.rmtree(self._own_dir, ignore_errors=True)
 
 
 def execute(request: RunRequest, *, heartbeat: Callable[[], None] | None = None) -> RunResult:

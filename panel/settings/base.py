@@ -220,6 +220,8 @@ BATON_NAME_PROOF_NAMESERVERS = env_list("BATON_NAME_PROOF_NAMESERVERS", [])
 BATON_NAME_PROOF_HTTP_ADDRESS = os.environ.get("BATON_NAME_PROOF_HTTP_ADDRESS", "")
 # How long a successful proof counts before a new object for that name checks it again (seconds).
 BATON_NAME_PROOF_CACHE_SECONDS = int(os.environ.get("BATON_NAME_PROOF_CACHE_SECONDS", "3600"))
+# An account may have at most this many names waiting for their proof (each is rechecked now and then).
+BATON_NAME_PROOFS_WAITING_MAX = int(os.environ.get("BATON_NAME_PROOFS_WAITING_MAX", "50"))
 # Each query or fetch of a check gives up after this many seconds.
 BATON_NAME_PROOF_TIMEOUT = float(os.environ.get("BATON_NAME_PROOF_TIMEOUT", "3"))
 

@@ -261,3 +261,17 @@ def test_checking_in_a_loop_is_throttled(
         ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
     assert statuses == [200, 200, 200, 429, 429]
     assert dns_server.queries == 3, "a throttled check asks no name server"
+
+
+def test_an_account_cannot_pile_up_waiting_names(
+    client_a: APIClient, web_server: Server, outside: tuple[OutsideDns, OutsideWeb], settings: Any
+) -> None:
+    settings.BATON_NAME_PROOFS_WAITING_MAX = 2
+    for i in range(2):
+        assert client_a.post("/api/names/", {"name": f"n{i}.outside.test"}, format="json").status_code == 201
+    refused = client_a.post("/api/names/", {"name": "n2.outside.test"}, format="json")
+    assert refused.status_code == 409 and refused.data["code"] == "too_many_waiting", refused.data
+    site = client_a.post("/api/websites/", {"name": "shop", "domains": ["n3.outside.test"]}, format="json")
+    assert site.status_code == 409 and list(site.data["fields"]) == ["domains"], site.data
+    again = client_a.post("/api/names/", {"name": "n0.outside.test"}, format="json")
+    assert again.status_code == 201, "asking again for a name it waits for is no new one"

@@ -80,3 +80,19 @@ def test_without_the_socket_a_secret_is_an_error_not_a_digest(tmp_path: Path, mo
     with pytest.raises(AnsibleError, match="no BATON_SECRETS_SOCKET"):
         plugin()._parse(str(vars_file))
     assert json.loads(text)["apache__host_sites"][0]["tls_pem"] == {"__baton_secret": next(iter(rendered()[1]))}
+
+
+def test_a_deep_run_directory_gets_a_short_socket_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    deep = tmp_path / ("d" * 90)
+    deep.mkdir()
+    text, secrets = rendered()
+    (deep / "web.json").write_text(text)
+    server = SecretServer(deep, secrets)
+    try:
+        assert len(str(server.path)) < 108 and oct(server.path.parent.stat().st_mode & 0o777) == "0o700"
+        for name, value in server.env().items():
+            monkeypatch.setenv(name, value)
+        assert plugin()._parse(str(deep / "web.json"))["apache__host_sites"][0]["tls_pem"] == KEY
+    finally:
+        server.close()
+    assert not server.path.exists() and not server.path.parent.exists()
