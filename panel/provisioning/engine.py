@@ -140,7 +140,8 @@ def _targeting(change_set: ChangeSet) -> Targeting:
         return full
     if not _had_full_run(change_set.server_id, spec):
         return full
-    extravars = {spec.scope_var: scopes} if spec.scope_var else {}
+    variables = (spec.scope_var,) if isinstance(spec.scope_var, str) else spec.scope_var or ()
+    extravars: dict[str, Any] = {variable: scopes for variable in variables}
     return Targeting(tags=spec.targeted_tags, skip_tags=spec.skip_tags, extravars=extravars, only=scopes)
 
 

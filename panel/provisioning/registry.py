@@ -27,7 +27,7 @@ class ServiceSpec:
     settle: Callable[[Sequence[ChangeSetItem]], None]
     full_tags: tuple[str, ...]
     targeted_tags: tuple[str, ...] = ()
-    scope_var: str | None = None
+    scope_var: str | tuple[str, ...] | None = None  # one variable, or several roles' (each reads its own units)
     # Tags every panel run skips: "always" is the role's automatic argument check, whose cost grows with the
     # whole state (seconds at 10,000 mailboxes). The renderers' output is checked against the argument specs by
     # the test suite, and each role checks what its files depend on in its own one-pass preflight.

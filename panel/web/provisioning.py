@@ -89,6 +89,8 @@ SPEC = registry.register(
         # Site changes: the pools and the vhosts (each set checked on a copy of its tree, one remote step each);
         # not the packages, modules and server-wide configuration.
         targeted_tags=("php_fpm:pools", "apache:sites"),
+        # ... and only the changed sites' vhosts and keys and their accounts' pools (each role reads its units).
+        scope_var=("apache__host_only", "php_fpm__host_only"),
         skip_tags=("always",),
         check_tags=("php_fpm:files", "apache:files"),
         argument_specs=("php_fpm", "apache"),

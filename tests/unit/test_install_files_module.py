@@ -178,3 +178,14 @@ def test_reload_when_reloads_only_for_the_files_it_names(tmp_path: Path, monkeyp
     assert reloads.read_text() == "x\n", "a table the daemon re-reads by itself needs no reload"
     run(files=files("b\n", "y\n"), **options)
     assert reloads.read_text() == "x\nx\n"
+
+
+def test_kept_files_are_not_pruned(tmp_path: Path) -> None:
+    """A targeted run lists the files of the objects it does not touch as `keep`: they stay as they are."""
+    for name in ("touched.conf", "untouched.conf", "gone.conf"):
+        (tmp_path / name).write_text("old\n")
+    files = [{"path": str(tmp_path / "touched.conf"), "content": "new\n", "label": "touched"}]
+    prune = [{"directory": str(tmp_path), "suffix": ".conf"}]
+    result = run(files=files, prune=prune, keep=[str(tmp_path / "untouched.conf")])
+    assert result["pruned_files"] == [str(tmp_path / "gone.conf")] and result["changed_files"] == ["touched"]
+    assert (tmp_path / "untouched.conf").read_text() == "old\n" and not (tmp_path / "gone.conf").exists()

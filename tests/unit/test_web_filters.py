@@ -127,3 +127,36 @@ def test_pool_probes_ping_the_changed_pools_through_their_sockets(php_fpm: Modul
     served = files["pool globex"]["item"]["served"]
     assert re.search(probe["expect"], f"Content-type: text/plain\r\n\r\n{served}")
     assert not re.search(probe["expect"], f"Content-type: text/plain\r\n\r\n{files['pool acme']['item']['served']}")
+
+
+def test_a_targeted_run_renders_only_its_sites_and_pools_and_keeps_the_others(
+    apache: ModuleType, php_fpm: ModuleType
+) -> None:
+    sites = [
+        {**SITE, "name": "acme-shop", "https": "on", "tls_pem": "pem"},
+        {**SITE, "name": "acme-blog", "https": "on", "tls_pem": "pem"},
+        {**SITE, "name": "beta-www", "account": "beta"},
+        {"name": "acme-old", "account": "acme", "state": "absent"},
+    ]
+    only = ["site:acme-shop pool:acme"]
+    files = apache.apache_site_files(sites, "/etc/apache2/baton/sites", "", only)
+    assert [f["dest"] for f in files] == ["/etc/apache2/baton/sites/acme-shop.conf"]
+    assert [f["dest"] for f in apache.apache_tls_files(sites, "/etc/ssl/baton", [], only)] == [
+        "/etc/ssl/baton/acme-shop.pem"
+    ]
+    kept = apache.apache_kept_files(sites, ["/etc/apache2/baton/sites", "/etc/ssl/baton"], only)
+    assert sorted(kept) == [
+        "/etc/apache2/baton/sites/acme-blog.conf",
+        "/etc/apache2/baton/sites/beta-www.conf",
+        "/etc/ssl/baton/acme-blog.pem",
+        "/etc/ssl/baton/beta-www.pem",
+    ], "an absent site is never kept: its vhost goes"
+    assert len(apache.apache_site_files(sites, "/d", "", [])) == 3 and apache.apache_kept_files(sites, ["/d"], []) == []
+
+    pools = [{"name": "acme", "user": "acme", "group": "acme"}, {"name": "beta", "user": "beta", "group": "beta"}]
+    files = php_fpm.php_fpm_pool_files(pools, "/etc/php/8.4/fpm/pool.d", "baton-", "", only)
+    assert [f["dest"] for f in files] == ["/etc/php/8.4/fpm/pool.d/baton-acme.conf"]
+    assert php_fpm.php_fpm_kept_files(pools, "/etc/php/8.4/fpm/pool.d", "baton-", only) == [
+        "/etc/php/8.4/fpm/pool.d/baton-beta.conf"
+    ]
+    assert php_fpm.php_fpm_pool_files(pools, "/p", "baton-", "", ["site:beta-www"]) == [], "no pool of the run"

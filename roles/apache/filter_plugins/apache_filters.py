@@ -58,8 +58,33 @@ def _served(site: dict[str, Any], template_digest: str) -> str:
     return hashlib.sha256(f"{template_digest}\n{data}".encode()).hexdigest()[:20]
 
 
-def apache_site_files(sites: list[dict[str, Any]], directory: str, template_digest: str = "") -> list[dict[str, Any]]:
-    """baton.core.install_files entries, one vhost per present site, with its panel unit."""
+def _selected(sites: list[dict[str, Any]], only: list[str] | None) -> list[dict[str, Any]]:
+    """The present sites a run touches: those named `site:<name>` in `only` (the panel's scopes of a targeted run,
+    e.g. "site:alice-shop pool:alice"), or every one when `only` is empty (a full run)."""
+    present = sorted(_present(sites), key=lambda s: s["name"])
+    if not only:
+        return present
+    wanted = {token[5:] for scope in only for token in str(scope).split() if token.startswith("site:")}
+    return [site for site in present if site["name"] in wanted]
+
+
+def apache_kept_files(sites: list[dict[str, Any]], directories: list[str], only: list[str] | None) -> list[str]:
+    """The files of the present sites a targeted run does not touch (vhost and key): never pruned by it."""
+    if not only:
+        return []
+    touched = {site["name"] for site in _selected(sites, only)}
+    return [
+        f"{directory}/{site['name']}{suffix}"
+        for site in _present(sites)
+        if site["name"] not in touched
+        for directory, suffix in zip(directories, (".conf", ".pem"), strict=False)
+    ]
+
+
+def apache_site_files(
+    sites: list[dict[str, Any]], directory: str, template_digest: str = "", only: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """baton.core.install_files entries, one vhost per present site the run touches, with its panel unit."""
     return [
         {
             "src": "etc/apache2/baton/sites/site.conf.j2",
@@ -69,11 +94,13 @@ def apache_site_files(sites: list[dict[str, Any]], directory: str, template_dige
             "unit": str(site.get("unit") or f"site:{site['name']}"),
             "mode": "0644",
         }
-        for site in sorted(_present(sites), key=lambda s: s["name"])
+        for site in _selected(sites, only)
     ]
 
 
-def apache_tls_files(sites: list[dict[str, Any]], directory: str, validate: list[str]) -> list[dict[str, Any]]:
+def apache_tls_files(
+    sites: list[dict[str, Any]], directory: str, validate: list[str], only: list[str] | None = None
+) -> list[dict[str, Any]]:
     """baton.core.install_files entries of the sites' key + certificate files: secret (never in a diff), 0600,
     each checked by `validate` before it goes live."""
     return [
@@ -87,7 +114,7 @@ def apache_tls_files(sites: list[dict[str, Any]], directory: str, validate: list
             "secret": True,
             "validate": validate,
         }
-        for site in sorted(_present(sites), key=lambda s: s["name"])
+        for site in _selected(sites, only)
         if site.get("https", "off") != "off" and site.get("tls_pem")
     ]
 
@@ -123,6 +150,7 @@ class FilterModule:
         return {
             "apache_problems": apache_problems,
             "apache_site_files": apache_site_files,
+            "apache_kept_files": apache_kept_files,
             "apache_tls_files": apache_tls_files,
             "apache_serving_probes": apache_serving_probes,
         }

@@ -44,10 +44,32 @@ def _served(pool: dict[str, Any], template_digest: str) -> str:
     return hashlib.sha256(f"{template_digest}\n{data}".encode()).hexdigest()[:20]
 
 
+def _selected(pools: list[dict[str, Any]], only: list[str] | None) -> list[dict[str, Any]]:
+    """The present pools a run touches: those named `pool:<name>` in `only` (the panel's scopes of a targeted run,
+    e.g. "site:alice-shop pool:alice"), or every one when `only` is empty (a full run)."""
+    present = sorted(_present(pools), key=lambda p: p["name"])
+    if not only:
+        return present
+    wanted = {token[5:] for scope in only for token in str(scope).split() if token.startswith("pool:")}
+    return [pool for pool in present if pool["name"] in wanted]
+
+
+def php_fpm_kept_files(pools: list[dict[str, Any]], directory: str, prefix: str, only: list[str] | None) -> list[str]:
+    """The files of the present pools a targeted run does not touch: never pruned by it."""
+    if not only:
+        return []
+    touched = {pool["name"] for pool in _selected(pools, only)}
+    return [f"{directory}/{prefix}{pool['name']}.conf" for pool in _present(pools) if pool["name"] not in touched]
+
+
 def php_fpm_pool_files(
-    pools: list[dict[str, Any]], directory: str, prefix: str, template_digest: str = ""
+    pools: list[dict[str, Any]],
+    directory: str,
+    prefix: str,
+    template_digest: str = "",
+    only: list[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """baton.core.install_files entries, one per present pool, with its panel unit."""
+    """baton.core.install_files entries, one per present pool the run touches, with its panel unit."""
     return [
         {
             "src": "etc/php/fpm/pool.d/pool.conf.j2",
@@ -57,7 +79,7 @@ def php_fpm_pool_files(
             "unit": str(pool.get("unit") or f"pool:{pool['name']}"),
             "mode": "0644",
         }
-        for pool in sorted(_present(pools), key=lambda p: p["name"])
+        for pool in _selected(pools, only)
     ]
 
 
@@ -85,5 +107,6 @@ class FilterModule:
         return {
             "php_fpm_problems": php_fpm_problems,
             "php_fpm_pool_files": php_fpm_pool_files,
+            "php_fpm_kept_files": php_fpm_kept_files,
             "php_fpm_serving_probes": php_fpm_serving_probes,
         }

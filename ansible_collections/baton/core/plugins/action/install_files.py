@@ -42,6 +42,7 @@ class ActionModule(ActionBase):
         {
             "files",
             "prune",
+            "keep",
             "remove",
             "owner",
             "group",

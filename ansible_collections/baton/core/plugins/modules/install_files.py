@@ -21,7 +21,7 @@ description:
   - A C(secret) file (passwords, hashes, keys) is compared and installed like any other, but its diff only says
     that it changed, never what it holds.
   - After a file changed (or when the file named by C(creates) is missing) its C(after) command runs.
-  - Files matching a C(prune) entry that are not in C(files) are deleted.
+  - Files matching a C(prune) entry that are not in C(files) nor in C(keep) are deleted.
   - When anything changed and C(service) is active, C(reload) runs once at the end.
   - The paths in C(remove) are deleted after that reload (the new files no longer name them), unless a file
     was rejected (the live files may still name them); they are deleted by the next run that succeeds.
@@ -43,6 +43,13 @@ options:
       versions).
     type: list
     elements: dict
+    default: []
+  keep:
+    description: >-
+      Paths a C(prune) entry must not delete though they are not in C(files): the files of the objects a targeted
+      run does not touch (they stay as they are, neither rendered nor compared).
+    type: list
+    elements: str
     default: []
   remove:
     description: Paths to delete once the new files are live and loaded; missing ones are ignored.
@@ -141,7 +148,7 @@ class Module:
         self.diff = bool(arguments.get("_ansible_diff"))
         params = json.loads(zlib.decompress(base64.b64decode(arguments["payload"])))
         self.params = {
-            "prune": [], "remove": [], "owner": "root", "group": "root", "service": None, "reload": None,
+            "prune": [], "keep": [], "remove": [], "owner": "root", "group": "root", "service": None, "reload": None,
             "tree_check": None, "reload_when": [],
         }  # fmt: skip
         self.params.update({key: value for key, value in params.items() if value is not None})
@@ -288,6 +295,7 @@ def _after(module: Module, spec: dict) -> None:
 
 
 def _prune(module: Module, keep: set[str], dry: bool = False) -> list[str]:
+    keep = keep | {str(path) for path in module.params["keep"]}
     pruned = []
     for entry in module.params["prune"]:
         directory, suffix = entry["directory"], entry["suffix"]
