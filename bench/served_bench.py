@@ -11,11 +11,13 @@ The services and their changes:
   - mail: a new mail domain and an address on it (two writes) -> the first RCPT TO gets 250;
   - web: a new name on a site (PATCH of its domains) -> HTTP with that Host gets the site's page (unknown names get
     another site's page, first in load order);
+  - site (`--services site`): a new PHP site of an account that has one already (its index.php uploaded over SFTP
+    beforehand, unmeasured, as a customer moving in would) -> HTTP with its name gets the page PHP wrote;
   - SSH keys: a new key on an SFTP user -> a key login works; the key revoked -> refused;
   - TLS (`--services tls`): a new certificate uploaded for a site serving HTTPS -> the TLS handshake with SNI = Host
     shows it (its SHA-256 fingerprint).
 Goal of issue 26: p50 <= 1.5 s for every service, zero first-attempt failures; of issue 28: a certificate change
-served, p50 <= 1.5 s.
+served, p50 <= 1.5 s, and a site created -> its PHP page 200, p50 <= 1.5 s.
 
     .venv/bin/python bench/served_bench.py [--changes 20]
 """
@@ -181,7 +183,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument(
-        "--services", default="dns,mail,web,keys,tls", help="which of dns, mail, web, keys, tls to measure"
+        "--services", default="dns,mail,web,keys,tls,site", help="which of dns, mail, web, keys, tls, site to measure"
     )
     args = parser.parse_args()
     wanted = set(args.services.split(","))
@@ -227,6 +229,16 @@ def main() -> int:
             body = {"certificate": certificates[i].certificate_pem, "key": certificates[i].key_pem()}
             return int(bench.api("PUT", certificate_url, body)["change_set"])
 
+        if "site" in wanted:  # each new site's files are there before it is created
+            pages = {f"/web/p{i}/public/index.php": b"<?php echo 'php ', PHP_MAJOR_VERSION, \"\\n\";"
+                     for i in range(2 * args.changes)}  # fmt: skip
+            made = [f"/web/p{i}{below}" for i in range(2 * args.changes) for below in ("", "/public")]
+            upload(ssh_port, "bench", SFTP_PASSWORD, pages, made)
+
+        def new_site(i: int) -> int:
+            body = {"name": f"p{i}", "domains": [f"p{i}.web-bench.example"]}
+            return int(bench.api("POST", "/api/websites/", body)["change_set"])
+
         def revoke(i: int) -> int:
             return int(bench.api("DELETE", f"/api/systemusers/keys/{key_rows[i]}/")["change_set"])
 
@@ -244,6 +256,8 @@ def main() -> int:
                     lambda i: page(ports[80], f"n{i}.web-bench.example") == "bench\n"),
             Service("keys", "SSH key added", new_key, lambda i: key_login(ssh_port, "bench-keys", keys[i][0])),
             Service("keys", "SSH key revoked", revoke, lambda i: not key_login(ssh_port, "bench-keys", keys[i][0])),
+            Service("site", "web: a new PHP site", new_site,
+                    lambda i: page(ports[80], f"p{i}.web-bench.example") == "php 8\n"),
             Service("tls", "TLS: a new certificate", new_certificate,
                     lambda i: served_fingerprint(ports[443], "www.web-bench.example") == certificate_prints[i]),
         ]  # fmt: skip

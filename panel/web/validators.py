@@ -25,6 +25,9 @@ def validate_site_name(value: str) -> None:
         )
 
 
+NEVER_SERVED_TLDS = frozenset({"invalid", "localhost"})
+
+
 def normalize_domains(values: object) -> list[str]:
     """The site's host names, the primary first: each a valid domain (IDN to ASCII, lowercase, no trailing
     dot), none twice."""
@@ -37,6 +40,9 @@ def normalize_domains(values: object) -> list[str]:
         if not isinstance(value, str):
             raise ValidationError("Each domain is text.", code="invalid")
         domain = normalize_zone_name(value)
+        if domain.rsplit(".", 1)[-1] in NEVER_SERVED_TLDS:
+            # RFC 6761: never resolvable; the servers' own neutral default vhost is named under .invalid.
+            raise ValidationError(f"'{domain}' can never point to a website.", code="reserved")
         if domain in domains:
             raise ValidationError(f"'{domain}' is listed twice.", code="duplicate")
         domains.append(domain)

@@ -73,6 +73,8 @@ HOSTILE = [
     ({"domains": ["shop.example\nInclude /etc/shadow"]}, "domains"),
     ({"domains": ["shop example"]}, "domains"),
     ({"domains": ["localhost"]}, "domains"),
+    ({"domains": ["default.baton.invalid"]}, "domains"),  # the servers' neutral default vhost
+    ({"domains": ["shop.example", "www.shop.localhost"]}, "domains"),
     ({"domains": ["shop.example", "SHOP.example"]}, "domains"),
     ({"domains": "shop.example"}, "domains"),
     ({"php": "cgi"}, "php"),

@@ -132,3 +132,104 @@ def test_fcgi_probes_ask_the_pool_as_the_web_server_would(tmp_path: Path) -> Non
         assert b"\x0b\x0bSCRIPT_NAME/baton-ping" in seen[0] and b"\x0e\x03REQUEST_METHODGET" in seen[0]
     finally:
         listener.close()
+
+
+def _install(tmp_path: Path, files: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """install_files with previous_dir, as the roles call it before a rollback: what it kept."""
+    from tests.unit.test_install_files_module import run as install
+
+    result = install(files=files, previous_dir=str(tmp_path / "previous"))
+    return result["previous"]
+
+
+def _two_sites(tmp_path: Path) -> tuple[Path, Path, list[dict[str, Any]]]:
+    (tmp_path / "a.conf").write_text("old a\n")
+    previous = _install(tmp_path, [
+        {"path": str(tmp_path / "a.conf"), "content": "new a\n", "unit": "site:a"},
+        {"path": str(tmp_path / "b.conf"), "content": "new b\n", "unit": "site:b"},
+    ])  # fmt: skip
+    return tmp_path / "a.conf", tmp_path / "b.conf", previous
+
+
+def test_a_unit_whose_probe_fails_gets_its_previous_files_back_and_fails_alone(tmp_path: Path) -> None:
+    a, b, previous = _two_sites(tmp_path)
+    assert [(Path(e["path"]).name, e["unit"], e["saved"] is None) for e in previous] == [
+        ("a.conf", "site:a", False), ("b.conf", "site:b", True)
+    ]  # fmt: skip
+    assert (tmp_path / "previous").stat().st_mode & 0o777 == 0o700
+    probes = [
+        {"label": "vhost a", "unit": "site:a", "command": ["sh", "-c", "echo wrong generation; exit 1"]},
+        {"label": "vhost b", "unit": "site:b", "command": ["true"]},
+    ]
+    rc, result = run(probes=probes, timeout=0.2, rollback={"previous": previous})
+    assert rc == 0 and result["restored"] == [str(a)]
+    [rejected] = result["rejected_files"]
+    assert rejected["unit"] == "site:a" and "wrong generation" in rejected["msg"] and "put back" in rejected["msg"]
+    assert a.read_text() == "old a\n" and b.read_text() == "new b\n"
+    assert list((tmp_path / "previous").iterdir()) == [], "the kept copies are deleted"
+
+
+def test_a_run_that_only_created_files_leaves_no_directory_of_previous_versions(tmp_path: Path) -> None:
+    previous = _install(tmp_path, [{"path": str(tmp_path / "new.conf"), "content": "new\n", "unit": "site:a"}])
+    assert [entry["saved"] for entry in previous] == [None]
+    rc, result = run(probes=[{"label": "a", "unit": "site:a", "command": ["true"]}], rollback={"previous": previous})
+    assert rc == 0 and result["restored"] == []
+    assert list((tmp_path / "previous").iterdir()) == []
+
+
+def test_a_failing_canary_puts_back_every_file_of_the_run(tmp_path: Path) -> None:
+    a, b, previous = _two_sites(tmp_path)
+    (tmp_path / "c.conf").write_text("converged c\n")
+    probes = [
+        {"label": "vhost a", "unit": "site:a", "command": ["true"]},
+        {"label": "vhost b", "unit": "site:b", "command": ["true"]},
+        # A canary whose configuration is not the converged one is not asked: it may never have answered.
+        {"label": "x", "canary": "x", "command": ["false"],
+         "if_contains": {"path": str(tmp_path / "x.conf"), "text": "converged"}},
+        {"label": "c", "canary": "c", "command": ["sh", "-c", "echo connection refused; exit 1"],
+         "if_contains": {"path": str(tmp_path / "c.conf"), "text": "converged"}},
+    ]  # fmt: skip
+    rc, result = run(probes=probes, timeout=0.2, rollback={"previous": previous})
+    assert rc == 0 and sorted(result["restored"]) == [str(a), str(b)]
+    assert a.read_text() == "old a\n" and not b.exists(), "a file the run created is deleted"
+    assert sorted(entry["unit"] for entry in result["rejected_files"]) == ["site:a", "site:b"]
+    for entry in result["rejected_files"]:
+        assert "another site of this server stopped answering" in entry["msg"] and "c.conf" not in entry["msg"]
+    assert list((tmp_path / "previous").iterdir()) == []
+
+
+def test_served_units_and_a_canary_that_answers_keep_the_new_files(tmp_path: Path) -> None:
+    a, b, previous = _two_sites(tmp_path)
+    probes = [
+        {"label": "vhost a", "unit": "site:a", "command": ["true"]},
+        {"label": "c", "canary": "c", "command": ["true"]},
+    ]
+    rc, result = run(probes=probes, timeout=1, rollback={"previous": previous})
+    assert rc == 0 and result["rejected_files"] == [] and result["restored"] == []
+    assert a.read_text() == "new a\n" and b.read_text() == "new b\n"
+    assert list((tmp_path / "previous").iterdir()) == []
+
+
+def test_https_probes_send_the_name_as_sni_and_host(tmp_path: Path) -> None:
+    import ssl
+
+    from tests.certs import issue
+
+    leaf = issue("www.a.example", names=["www.a.example"])
+    (tmp_path / "site.pem").write_text(leaf.certificate_pem + leaf.key_pem())
+    seen: list[str] = []
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(tmp_path / "site.pem"))
+    context.sni_callback = lambda sock, name, ctx: seen.append(str(name)) and None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SiteHandler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        probe = {"label": "a", "unit": "site:a", "https": {"port": server.server_address[1], "host": "www.a.example"},
+                 "expect": r"(?m)^HTTP 200\n[\s\S]*^X-Baton-Site: www\.a\.example /$"}  # fmt: skip
+        rc, result = run(probes=[probe], timeout=2)
+        assert rc == 0 and result["rejected_files"] == []
+        assert seen and seen[0] == "www.a.example"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -118,6 +118,29 @@ def test_vhost_probes_wait_for_the_generation_that_loaded_this_vhost(apache: Mod
     assert apache.apache_serving_probes(sites, [], ["/etc/apache2/baton/sites/other.conf"], 80, "t1") == []
 
 
+def test_https_sites_are_probed_with_sni_and_an_unchanged_converged_site_is_the_canary(apache: ModuleType) -> None:
+    shop = {**SITE, "https": "redirect", "tls_pem": "pem"}
+    blog = {**SITE, "name": "blog", "dir": "blog", "domains": ["blog.example"], "https": "on", "tls_pem": "pem"}
+    wiki = {**SITE, "name": "wiki", "account": "beta", "dir": "wiki", "domains": ["wiki.example"]}
+    sites = [shop, blog, wiki]
+    files = {f["label"]: f for f in apache.apache_site_files(sites, "/s", "t1")}
+    probes = apache.apache_serving_probes(sites, ["vhost shop"], [], 80, "t1", 8443, "/s")
+    changed = [p for p in probes if "canary" not in p]
+    assert [(p["label"], p.get("http", p.get("https"))) for p in changed] == [
+        ("vhost shop", {"port": 80, "host": "shop.example"}),
+        ("vhost shop (https)", {"port": 8443, "host": "shop.example"}),
+    ]
+    assert all(p["unit"] == "site:shop" for p in changed)
+    canaries = [p for p in probes if "canary" in p]
+    assert [(p["canary"], "https" in p) for p in canaries] == [("blog", False), ("blog", True), ("wiki", False)]
+    blog_digest = files["vhost blog"]["item"]["served"]
+    assert canaries[0]["if_contains"] == {"path": "/s/blog.conf", "text": f'X-Baton-Site "blog {blog_digest}"'}
+    assert re.search(canaries[0]["expect"], _answer("blog", blog_digest))
+    assert "unit" not in canaries[0], "a canary fails no site of its own"
+    # Nothing changed: no probe at all (no remote step), canaries included.
+    assert apache.apache_serving_probes(sites, [], [], 80, "t1", 443, "/s") == []
+
+
 def test_pool_probes_ping_the_changed_pools_through_their_sockets(php_fpm: ModuleType) -> None:
     pools = [{**POOL, "name": name} for name in ("acme", "globex")]
     files = {f["label"]: f for f in php_fpm.php_fpm_pool_files(pools, "/etc/php/8.4/fpm/pool.d", "baton-", "t")}
@@ -160,3 +183,14 @@ def test_a_targeted_run_renders_only_its_sites_and_pools_and_keeps_the_others(
         "/etc/php/8.4/fpm/pool.d/baton-beta.conf"
     ]
     assert php_fpm.php_fpm_pool_files(pools, "/p", "baton-", "", ["site:beta-www"]) == [], "no pool of the run"
+
+
+def test_a_site_whose_key_file_was_refused_keeps_its_live_vhost(apache: ModuleType) -> None:
+    sites = [
+        {**SITE, "https": "on", "tls_pem": "pem"},
+        {**SITE, "name": "blog", "dir": "blog", "domains": ["b.example"]},
+    ]
+    files = apache.apache_site_files(sites, "/s", "t", [], ["site:shop"])
+    assert [f["dest"] for f in files] == ["/s/blog.conf"]
+    assert apache.apache_refused_vhosts(sites, "/s", ["site:shop"]) == ["/s/shop.conf"]
+    assert apache.apache_refused_vhosts(sites, "/s", []) == []

@@ -82,20 +82,37 @@ def apache_kept_files(sites: list[dict[str, Any]], directories: list[str], only:
 
 
 def apache_site_files(
-    sites: list[dict[str, Any]], directory: str, template_digest: str = "", only: list[str] | None = None
+    sites: list[dict[str, Any]],
+    directory: str,
+    template_digest: str = "",
+    only: list[str] | None = None,
+    refused_units: list[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """baton.core.install_files entries, one vhost per present site the run touches, with its panel unit."""
+    """baton.core.install_files entries, one vhost per present site the run touches, with its panel unit; not
+    for the sites whose key file was refused (`refused_units`): their live vhost stays as it is."""
+    refused = set(refused_units or [])
     return [
         {
             "src": "etc/apache2/baton/sites/site.conf.j2",
             "dest": f"{directory}/{site['name']}.conf",
             "item": {**site, "served": _served(site, template_digest)},
             "label": f"vhost {site['name']}",
-            "unit": str(site.get("unit") or f"site:{site['name']}"),
+            "unit": _unit(site),
             "mode": "0644",
         }
         for site in _selected(sites, only)
+        if _unit(site) not in refused
     ]
+
+
+def apache_refused_vhosts(sites: list[dict[str, Any]], directory: str, refused_units: list[str]) -> list[str]:
+    """The vhost files of the sites whose key file was refused: kept (never pruned) as they are."""
+    refused = set(refused_units)
+    return [f"{directory}/{site['name']}.conf" for site in _present(sites) if _unit(site) in refused]
+
+
+def _unit(site: dict[str, Any]) -> str:
+    return str(site.get("unit") or f"site:{site['name']}")
 
 
 def apache_tls_files(
@@ -120,28 +137,56 @@ def apache_tls_files(
 
 
 def apache_serving_probes(
-    sites: list[dict[str, Any]], changed: list[str], pruned: list[str], port: int, template_digest: str = ""
+    sites: list[dict[str, Any]],
+    changed: list[str],
+    pruned: list[str],
+    port: int,
+    template_digest: str = "",
+    tls_port: int = 443,
+    sites_dir: str = "",
+    canaries: int = 3,
 ) -> list[dict[str, Any]]:
-    """baton.core.await_served probes, asked over HTTP with the site's own name after the graceful reload (which
-    returns before the new generation of children serves): a changed vhost answers with its new digest, a removed
-    one no longer answers with its own name."""
+    """baton.core.await_served probes, asked with the site's own name after the graceful reload (which returns
+    before the new generation of children serves): a changed vhost answers with its new digest over HTTP, and over
+    HTTPS with its name as SNI when it serves HTTPS; a removed one no longer answers with its own name. With them,
+    canaries: unchanged sites (the first whose live vhost is the converged one is asked) that must still answer,
+    or the reload broke something beyond this run's sites."""
     went_live, removed = set(changed), {path.rsplit("/", 1)[-1].removesuffix(".conf") for path in pruned}
-    probes = []
+    probes: list[dict[str, Any]] = []
+    unchanged = []
     for site in sorted(sites, key=lambda s: s["name"]):
         name, domains = str(site["name"]), site.get("domains") or []
         if not domains:
             continue
-        probe = {"label": f"vhost {name}", "unit": str(site.get("unit") or f"site:{name}"),
-                 "http": {"port": port, "host": str(domains[0])}}  # fmt: skip
+        unit = str(site.get("unit") or f"site:{name}")
         if site.get("state", "present") == "absent":
-            if name not in removed:
-                continue
-            probe["expect"] = rf"(?m)\A(?![\s\S]*^X-Baton-Site: {re.escape(name)} )"
+            if name in removed:
+                gone = rf"(?m)\A(?![\s\S]*^X-Baton-Site: {re.escape(name)} )"
+                probes.append({"label": f"vhost {name}", "unit": unit, "http": {"port": port, "host": str(domains[0])},
+                               "expect": gone})  # fmt: skip
         elif f"vhost {name}" in went_live:
-            probe["expect"] = rf"(?m)^X-Baton-Site: {re.escape(name)} {_served(site, template_digest)}$"
+            probes += _site_probes(site, {"unit": unit}, port, tls_port, template_digest)
         else:
-            continue
-        probes.append(probe)
+            unchanged.append(site)
+    if not probes or not sites_dir:
+        return probes
+    for site in unchanged[:canaries]:
+        name = str(site["name"])
+        header = f'X-Baton-Site "{name} {_served(site, template_digest)}"'
+        converged = {"path": f"{sites_dir}/{name}.conf", "text": header}
+        probes += _site_probes(site, {"canary": name, "if_contains": converged}, port, tls_port, template_digest)
+    return probes
+
+
+def _site_probes(
+    site: dict[str, Any], extra: dict[str, Any], port: int, tls_port: int, template_digest: str
+) -> list[dict[str, Any]]:
+    name, host = str(site["name"]), str(site["domains"][0])
+    expect = rf"(?m)^X-Baton-Site: {re.escape(name)} {_served(site, template_digest)}$"
+    probes = [{"label": f"vhost {name}", "http": {"port": port, "host": host}, "expect": expect, **extra}]
+    if site.get("https", "off") != "off":
+        probes.append({"label": f"vhost {name} (https)", "https": {"port": tls_port, "host": host}, "expect": expect,
+                       **extra})  # fmt: skip
     return probes
 
 
@@ -150,6 +195,7 @@ class FilterModule:
         return {
             "apache_problems": apache_problems,
             "apache_site_files": apache_site_files,
+            "apache_refused_vhosts": apache_refused_vhosts,
             "apache_kept_files": apache_kept_files,
             "apache_tls_files": apache_tls_files,
             "apache_serving_probes": apache_serving_probes,

@@ -52,6 +52,7 @@ class ActionModule(ActionBase):
             "problems",
             "fail_on_rejected",
             "tree_check",
+            "previous_dir",
         }
     )
 

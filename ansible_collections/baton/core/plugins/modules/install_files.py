@@ -25,6 +25,9 @@ description:
   - When anything changed and C(service) is active, C(reload) runs once at the end.
   - The paths in C(remove) are deleted after that reload (the new files no longer name them), unless a file
     was rejected (the live files may still name them); they are deleted by the next run that succeeds.
+  - With C(previous_dir), the live version of each file it replaces is kept there (root only) and listed in
+    C(previous), so that a later step (baton.core.await_served's C(rollback)) can put it back when the service
+    does not serve the new one; that step deletes the kept copies.
   - Called by the baton.core.install_files action, which renders the contents on the controller and passes
     them (with the other options) as C(payload), zlib-compressed JSON in base64.
 options:
@@ -78,6 +81,11 @@ options:
       only its own object, and a failed task would stop the rest of the play for the host.
     type: bool
     default: false
+  previous_dir:
+    description: >-
+      Directory (created root 0700) where the live versions of replaced files are kept for a rollback; copies
+      older than a day (of a run that stopped before its rollback step) are deleted.
+    type: str
   owner:
     description: Default owner of the files.
     type: str
@@ -119,6 +127,12 @@ removed_files:
   description: Paths of C(remove) that existed and were deleted (or would be, in check mode).
   type: list
   returned: always
+previous:
+  description: >-
+    With C(previous_dir): each replaced file's C(path), C(unit), C(label), C(saved) (where its live version, with
+    its owner and mode, is kept; null for a file that did not exist) and C(kept_in) (this run's directory there).
+  type: list
+  returned: always
 """
 
 import base64
@@ -145,11 +159,13 @@ class Module:
     def __init__(self, arguments: dict) -> None:
         self.check_mode = bool(arguments.get("_ansible_check_mode"))
         self.staging: set = set()  # temporary files written beside live ones
+        self.previous: list = []  # the live versions kept for a rollback
+        self.previous_run_dir: str | None = None
         self.diff = bool(arguments.get("_ansible_diff"))
         params = json.loads(zlib.decompress(base64.b64decode(arguments["payload"])))
         self.params = {
             "prune": [], "keep": [], "remove": [], "owner": "root", "group": "root", "service": None, "reload": None,
-            "tree_check": None, "reload_when": [],
+            "tree_check": None, "reload_when": [], "previous_dir": None,
         }  # fmt: skip
         self.params.update({key: value for key, value in params.items() if value is not None})
         if not isinstance(self.params.get("files"), list):
@@ -221,7 +237,34 @@ def _commit(module: Module, spec: dict, temporary: str) -> None:
     if not module.check_mode:
         owner, group = spec.get("owner") or module.params["owner"], spec.get("group") or module.params["group"]
         _set_attributes(temporary, owner, group, spec.get("mode") or "0644")
+        _keep_previous(module, spec)
         os.replace(temporary, spec["path"])
+
+
+def _keep_previous(module: Module, spec: dict) -> None:
+    """Copy the live file (with its owner and mode) into this run's directory of previous versions."""
+    if not module.params["previous_dir"]:
+        return
+    if module.previous_run_dir is None:
+        root = str(module.params["previous_dir"])
+        os.makedirs(root, mode=0o700, exist_ok=True)
+        os.chmod(root, 0o700)
+        for stale in glob.glob(os.path.join(root, "run-*")):
+            if time.time() - os.path.getmtime(stale) > 86400:
+                shutil.rmtree(stale, ignore_errors=True)
+        module.previous_run_dir = tempfile.mkdtemp(prefix="run-", dir=root)
+    path = str(spec["path"])
+    saved = None
+    if os.path.lexists(path):
+        saved = os.path.join(module.previous_run_dir, str(len(module.previous)))
+        shutil.copy2(path, saved, follow_symlinks=False)
+        stat = os.lstat(path)
+        os.chown(saved, stat.st_uid, stat.st_gid, follow_symlinks=False)
+    label = str(spec.get("label") or path)
+    module.previous.append(
+        {"path": path, "unit": str(spec.get("unit") or label), "label": label, "saved": saved,
+         "kept_in": module.previous_run_dir}
+    )  # fmt: skip
 
 
 def _discard(temporary: str) -> None:
@@ -428,6 +471,7 @@ def _finish(module: Module, changed: list, rejected: list, diffs: list, pruned: 
         rejected_files=rejected,
         pruned_files=pruned,
         removed_files=removed,
+        previous=module.previous,
         diff=diffs,
     )
 
