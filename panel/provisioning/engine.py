@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from panel.provisioning import desired_state, hostvars, locks, notify, registry
+from panel.provisioning import desired_state, hostvars, locks, notify, registry, selectors
 from panel.provisioning.choices import ChangeSetState, ItemOutcome, RunKind, RunStatus
 from panel.provisioning.models import ChangeSet, ChangeSetItem, Run, RunEvent
 from panel.provisioning.runner import RunRequest, RunResult, Target, execute
@@ -108,9 +108,35 @@ def process(server_id: int, service: str) -> bool:
         # both are requested together): its runnable change sets on this server, then the service's own.
         for required in (*registry.get(service).requires, service):
             _apply_runnable(server_id, required, holder)
+        # What other services' changes came in for this server meanwhile runs now, under the same lease: their own
+        # workers found the server busy and would only try again 2 s later (Huey's scheduler ticks once a second).
+        for _ in range(DRAIN_ROUNDS):
+            waiting = _waiting_services(server_id)
+            if not waiting:
+                break
+            for other in waiting:
+                for required in (*registry.get(other).requires, other):
+                    _apply_runnable(server_id, required, holder)
     finally:
         locks.release(server_id, holder)
     return True
+
+
+DRAIN_ROUNDS = 5
+
+
+def _waiting_services(server_id: int) -> list[str]:
+    now = timezone.now()
+    waiting = ChangeSet.objects.filter(server_id=server_id).filter(
+        Q(state=ChangeSetState.PENDING) | Q(state=ChangeSetState.RETRYING, next_attempt_at__lte=now)
+    )
+    window = settings.BATON_PROVISIONING_DEBOUNCE
+    # A burst still coming in is left to its own task, which waits for the rest of it to join one run.
+    return sorted(
+        service
+        for service in set(waiting.values_list("service", flat=True))
+        if not selectors.burst_in_progress(server_id=server_id, service=service, window=window)
+    )
 
 
 def _apply_runnable(server_id: int, service: str, holder: str) -> None:

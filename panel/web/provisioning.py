@@ -30,7 +30,15 @@ def load(server: Server) -> WebServerData:
     ):
         domains[website_id].append(name)
     rows = Website.objects.filter(server=server).values_list(
-        "pk", "name", "account__handle", "php", "https", "is_enabled", "account__is_active", "pending_delete"
+        "pk",
+        "name",
+        "account__handle",
+        "php",
+        "https",
+        "is_enabled",
+        "account__is_active",
+        "pending_delete",
+        "account__unix_id__uid",
     )
     tls = _tls_pems(server)
     return WebServerData(
@@ -45,8 +53,9 @@ def load(server: Server) -> WebServerData:
                 active=enabled and account_active,
                 absent=gone or not domains[pk],
                 tls_pem=tls.get(pk, "") if https != HttpsMode.OFF else "",
+                uid=uid,
             )
-            for pk, name, handle, php, https, enabled, account_active, gone in rows
+            for pk, name, handle, php, https, enabled, account_active, gone, uid in rows
         )
     )
 

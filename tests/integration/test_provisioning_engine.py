@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -14,7 +15,7 @@ from django.utils import timezone
 from panel.accounts.models import Account, User
 from panel.dns.models import Record, Zone
 from panel.dns.services import record_create, zone_create, zone_delete
-from panel.provisioning import engine, locks, selectors, tasks
+from panel.provisioning import engine, locks, selectors, services, tasks
 from panel.provisioning.choices import RunStatus
 from panel.provisioning.models import ChangeSet, ChangeSetItem, ServerLease
 from panel.provisioning.runner import RunRequest, RunResult
@@ -289,3 +290,38 @@ def test_a_lone_change_runs_at_once_and_a_burst_waits_for_the_rest_of_it(
 
 def test_burst_detection_needs_a_pending_change_set(dns_servers: tuple[Server, Server]) -> None:
     assert not selectors.burst_in_progress(server_id=dns_servers[0].pk, service="dns", window=0.3)
+
+
+def test_the_holder_of_a_server_also_runs_what_other_services_requested_meanwhile(
+    monkeypatch: pytest.MonkeyPatch, zone: Zone, dns_servers: tuple[Server, Server]
+) -> None:
+    primary = dns_servers[0]
+    Server.objects.filter(pk=primary.pk).update(roles=["dns-primary", "mail"])
+    seen: Runs = []
+
+    def execute(request: RunRequest, *, heartbeat: Callable[[], None] | None = None) -> RunResult:
+        seen.append(request)
+        if len(seen) == 1:  # a mail change comes in while DNS runs: its own worker finds the server busy
+            services.request(server=primary, service="mail", actor=None)
+            assert not engine.process(primary.pk, "mail")
+        return RunResult(status=RunStatus.SUCCESSFUL, rc=0, stats={}, events=[], error="", duration=0.1)
+
+    monkeypatch.setattr(engine, "execute", execute)
+    assert engine.process(primary.pk, "dns")
+    assert [request.service for request in seen] == ["dns", "mail"], "run at once, not after a retry"
+    assert set(ChangeSet.objects.filter(server=primary).values_list("state", flat=True)) == {"applied"}
+
+
+def test_a_burst_of_another_service_is_left_to_its_own_task(
+    monkeypatch: pytest.MonkeyPatch, settings: Any, zone: Zone, dns_servers: tuple[Server, Server]
+) -> None:
+    primary = dns_servers[0]
+    Server.objects.filter(pk=primary.pk).update(roles=["dns-primary", "mail"])
+    settings.BATON_PROVISIONING_DEBOUNCE = 5
+    runs = fake_runner(monkeypatch)
+    first = services.request(server=primary, service="mail", actor=None)
+    engine.set_state(first, "running")
+    engine.set_state(first, "applied")
+    services.request(server=primary, service="mail", actor=None)  # right after the previous one: a burst
+    assert engine.process(primary.pk, "dns")
+    assert [request.service for request in runs] == ["dns"]

@@ -31,3 +31,8 @@ def test_a_site_change_targets_its_site_and_pool(
         "apache__host_only": ["site:alice-shop pool:alice"],
         "php_fpm__host_only": ["site:alice-shop pool:alice"],
     }
+    # A change of the vhost alone (names, HTTPS, certificate) leaves the pool out of the run.
+    website_update(website=site, domains=["shop.example", "www.shop.example"], actor=None)
+    engine.process(web_server.pk, "web")
+    last = [r for r in runs if r.service == "web"][-1]
+    assert last.extravars == {"apache__host_only": ["site:alice-shop"], "php_fpm__host_only": ["site:alice-shop"]}

@@ -189,3 +189,23 @@ def test_kept_files_are_not_pruned(tmp_path: Path) -> None:
     result = run(files=files, prune=prune, keep=[str(tmp_path / "untouched.conf")])
     assert result["pruned_files"] == [str(tmp_path / "gone.conf")] and result["changed_files"] == ["touched"]
     assert (tmp_path / "untouched.conf").read_text() == "old\n" and not (tmp_path / "gone.conf").exists()
+
+
+def test_missing_directories_are_made_under_existing_parents_and_existing_ones_left_alone(tmp_path: Path) -> None:
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "old").mkdir(mode=0o755)
+    uid, gid = os.getuid(), os.getgid()
+    dirs = [
+        {"path": str(tmp_path / "web" / "shop"), "uid": uid, "gid": gid, "mode": "0751"},
+        {"path": str(tmp_path / "web" / "shop" / "public"), "uid": uid, "gid": gid, "mode": "0751"},
+        {"path": str(tmp_path / "web" / "old"), "uid": uid, "gid": gid, "mode": "0700"},
+        {"path": str(tmp_path / "gone" / "x" / "public"), "uid": uid, "gid": gid, "mode": "0751"},
+    ]
+    planned = run(check_mode=True, files=[], make_dirs=dirs)
+    assert planned["made_dirs"] == [dirs[0]["path"]] and not (tmp_path / "web" / "shop").exists()
+    result = run(files=[], make_dirs=dirs)
+    assert result["changed"] and result["made_dirs"] == [dirs[0]["path"], dirs[1]["path"]]
+    assert (tmp_path / "web" / "shop" / "public").stat().st_mode & 0o777 == 0o751
+    assert (tmp_path / "web" / "old").stat().st_mode & 0o777 == 0o755, "an existing directory is not touched"
+    assert not (tmp_path / "gone").exists(), "parents are never made"
+    assert run(files=[], make_dirs=dirs)["made_dirs"] == []

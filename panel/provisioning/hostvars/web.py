@@ -21,6 +21,7 @@ class SiteData:
     active: bool  # false: the site or its account is disabled (503)
     absent: bool = False
     tls_pem: str = field(default="", repr=False)  # key + certificate + chain when https is not off: a secret
+    uid: int | None = None  # the account's: the run makes the site's directory when it is missing
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ def _site(site: SiteData) -> dict[str, Any]:
         "state": "present",
         "unit": site_unit(site.name),
     }
+    if site.uid is not None:
+        rendered["uid"] = site.uid
     if site.tls_pem and site.https != "off":
         rendered["tls_pem"] = secret(site.tls_pem)  # written as its digest; the run gets it in memory
     return rendered

@@ -37,6 +37,8 @@ def apache_problems(sites: list[dict[str, Any]]) -> list[str]:
             problems.append(f"site {name!r}: dir {directory!r} is not one directory name")
         if site.get("https", "off") != "off" and "PRIVATE KEY-----" not in str(site.get("tls_pem") or ""):
             problems.append(f"site {name!r}: https needs tls_pem (its key, certificate and chain)")
+        if site.get("uid") is not None and (isinstance(site["uid"], bool) or not str(site["uid"]).isdigit()):
+            problems.append(f"site {name!r}: uid {site['uid']!r} is not a number")
         if site.get("php_pool") and not _POOL.fullmatch(str(site["php_pool"])):
             problems.append(f"site {name!r}: php_pool {site['php_pool']!r} is not a pool name")
         domains = site.get("domains") or []
@@ -103,6 +105,21 @@ def apache_site_files(
         for site in _selected(sites, only)
         if _unit(site) not in refused
     ]
+
+
+def apache_site_dirs(sites: list[dict[str, Any]], base_dir: str, only: list[str] | None = None) -> list[dict[str, Any]]:
+    """The directories of the sites the run touches (as the users role makes them, which keeps them): made by the
+    vhost step when missing, so a new site of an account whose user exists needs no users run first."""
+    dirs: list[dict[str, Any]] = []
+    for site in _selected(sites, only):
+        if site.get("uid") is None:
+            continue
+        uid, root = int(site["uid"]), f"{base_dir}/{site['account']}/web/{site['dir']}"
+        dirs += [
+            {"path": root, "uid": 0, "gid": uid, "mode": "0751"},
+            {"path": f"{root}/public", "uid": uid, "gid": uid, "mode": "0751"},
+        ]
+    return dirs
 
 
 def apache_refused_vhosts(sites: list[dict[str, Any]], directory: str, refused_units: list[str]) -> list[str]:
@@ -196,6 +213,7 @@ class FilterModule:
             "apache_problems": apache_problems,
             "apache_site_files": apache_site_files,
             "apache_refused_vhosts": apache_refused_vhosts,
+            "apache_site_dirs": apache_site_dirs,
             "apache_kept_files": apache_kept_files,
             "apache_tls_files": apache_tls_files,
             "apache_serving_probes": apache_serving_probes,

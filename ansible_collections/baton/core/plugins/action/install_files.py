@@ -53,6 +53,7 @@ class ActionModule(ActionBase):
             "fail_on_rejected",
             "tree_check",
             "previous_dir",
+            "make_dirs",
         }
     )
 

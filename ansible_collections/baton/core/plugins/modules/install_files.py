@@ -25,6 +25,8 @@ description:
   - When anything changed and C(service) is active, C(reload) runs once at the end.
   - The paths in C(remove) are deleted after that reload (the new files no longer name them), unless a file
     was rejected (the live files may still name them); they are deleted by the next run that succeeds.
+  - C(make_dirs) are created first when missing (an existing one is left as it is), each only when its parent
+    exists: the directories the files' objects need, made in the same step instead of another role's run.
   - With C(previous_dir), the live version of each file it replaces is kept there (root only) and listed in
     C(previous), so that a later step (baton.core.await_served's C(rollback)) can put it back when the service
     does not serve the new one; that step deletes the kept copies.
@@ -81,6 +83,11 @@ options:
       only its own object, and a failed task would stop the rest of the play for the host.
     type: bool
     default: false
+  make_dirs:
+    description: Directories (C(path), C(uid), C(gid), C(mode)) to create, in order, when missing.
+    type: list
+    elements: dict
+    default: []
   previous_dir:
     description: >-
       Directory (created root 0700) where the live versions of replaced files are kept for a rollback; copies
@@ -127,6 +134,10 @@ removed_files:
   description: Paths of C(remove) that existed and were deleted (or would be, in check mode).
   type: list
   returned: always
+made_dirs:
+  description: Paths of C(make_dirs) created (or that would be, in check mode).
+  type: list
+  returned: always
 previous:
   description: >-
     With C(previous_dir): each replaced file's C(path), C(unit), C(label), C(saved) (where its live version, with
@@ -161,11 +172,12 @@ class Module:
         self.staging: set = set()  # temporary files written beside live ones
         self.previous: list = []  # the live versions kept for a rollback
         self.previous_run_dir: str | None = None
+        self.made_dirs: list = []
         self.diff = bool(arguments.get("_ansible_diff"))
         params = json.loads(zlib.decompress(base64.b64decode(arguments["payload"])))
         self.params = {
             "prune": [], "keep": [], "remove": [], "owner": "root", "group": "root", "service": None, "reload": None,
-            "tree_check": None, "reload_when": [], "previous_dir": None,
+            "tree_check": None, "reload_when": [], "previous_dir": None, "make_dirs": [],
         }  # fmt: skip
         self.params.update({key: value for key, value in params.items() if value is not None})
         if not isinstance(self.params.get("files"), list):
@@ -422,8 +434,23 @@ def _install_tree(module: Module) -> tuple[list, list, list, list]:
     return changed, rejected, diffs, pruned
 
 
+def _make_dirs(module: Module) -> list[str]:
+    made = []
+    for entry in module.params["make_dirs"]:
+        path = str(entry["path"])
+        if os.path.lexists(path) or not os.path.isdir(os.path.dirname(path)):
+            continue
+        made.append(path)
+        if not module.check_mode:
+            os.mkdir(path, 0o700)
+            os.chown(path, int(entry["uid"]), int(entry["gid"]))
+            os.chmod(path, int(str(entry["mode"]), 8))
+    return made
+
+
 def main() -> None:
     module = Module(json.loads(ARGUMENTS))
+    module.made_dirs = _make_dirs(module)
     if module.params["tree_check"]:
         changed, rejected, diffs, pruned = _install_tree(module)
         _finish(module, changed, rejected, diffs, pruned)
@@ -466,7 +493,8 @@ def _finish(module: Module, changed: list, rejected: list, diffs: list, pruned: 
     if module.diff:  # a file put there by hand shows in plan and drift; its content stays out of the record
         diffs.extend({"prepared": f"--- {path}\n+++ /dev/null\ndeleted: not in the desired state\n"} for path in pruned)
     module.exit_json(
-        changed=bool(changed or pruned or removed),
+        changed=bool(changed or pruned or removed or module.made_dirs),
+        made_dirs=module.made_dirs,
         changed_files=changed,
         rejected_files=rejected,
         pruned_files=pruned,
