@@ -11,8 +11,9 @@ The services and their changes:
   - mail: a new mail domain and an address on it (two writes) -> the first RCPT TO gets 250;
   - web: a new name on a site (PATCH of its domains) -> HTTP with that Host gets the site's page (unknown names get
     another site's page, first in load order);
-  - site (`--services site`): a new PHP site of an account that has one already (its index.php uploaded over SFTP
-    beforehand, unmeasured, as a customer moving in would) -> HTTP with its name gets the page PHP wrote;
+  - site (`--services site`): a new PHP site of an account that has one already -> its index.php uploaded over SFTP
+    (its directory exists once the site is applied) and HTTP with its name gets the page PHP wrote (the upload
+    is part of the first attempt, and of each polling attempt);
   - SSH keys: a new key on an SFTP user -> a key login works; the key revoked -> refused;
   - TLS (`--services tls`): a new certificate uploaded for a site serving HTTPS -> the TLS handshake with SNI = Host
     shows it (its SHA-256 fingerprint).
@@ -56,6 +57,7 @@ user = user_create(username="bench", password="bench-password-1", account=accoun
 print("KEY", token_create(user=user, name="bench", actor=None)[1])
 """
 SFTP_PASSWORD = "bench-sftp-password-1"
+PHP_PAGE = b"<?php echo 'php ', PHP_MAJOR_VERSION, \"\\n\";"
 # --sites: filler sites of other accounts on the same server (ten per account), created through the services; the
 # worker applies them (full runs) before anything is measured.
 FILL = """
@@ -262,11 +264,11 @@ def main() -> int:
             body = {"certificate": certificates[i].certificate_pem, "key": certificates[i].key_pem()}
             return int(bench.api("PUT", certificate_url, body)["change_set"])
 
-        if "site" in wanted:  # each new site's files are there before it is created
-            pages = {f"/web/p{i}/public/index.php": b"<?php echo 'php ', PHP_MAJOR_VERSION, \"\\n\";"
-                     for i in range(2 * args.changes)}  # fmt: skip
-            made = [f"/web/p{i}{below}" for i in range(2 * args.changes) for below in ("", "/public")]
-            upload(ssh_port, "bench", SFTP_PASSWORD, pages, made)
+        def php_page(i: int) -> bool:
+            """The customer's first upload into the new site (its directory exists once the site is applied),
+            then its first request: the page PHP wrote."""
+            upload(ssh_port, "bench", SFTP_PASSWORD, {f"/web/p{i}/public/index.php": PHP_PAGE})
+            return page(ports[80], f"p{i}.web-bench.example") == "php 8\n"
 
         def new_site(i: int) -> int:
             body = {"name": f"p{i}", "domains": [f"p{i}.web-bench.example"]}
@@ -289,8 +291,7 @@ def main() -> int:
                     lambda i: page(ports[80], f"n{i}.web-bench.example") == "bench\n"),
             Service("keys", "SSH key added", new_key, lambda i: key_login(ssh_port, "bench-keys", keys[i][0])),
             Service("keys", "SSH key revoked", revoke, lambda i: not key_login(ssh_port, "bench-keys", keys[i][0])),
-            Service("site", "web: a new PHP site", new_site,
-                    lambda i: page(ports[80], f"p{i}.web-bench.example") == "php 8\n"),
+            Service("site", "web: a new PHP site", new_site, php_page),
             Service("tls", "TLS: a new certificate", new_certificate,
                     lambda i: served_fingerprint(ports[443], "www.web-bench.example") == certificate_prints[i]),
         ]  # fmt: skip

@@ -3,8 +3,6 @@ test server's published SSH port on 127.0.0.1."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import paramiko
 
 
@@ -14,16 +12,13 @@ def _client() -> paramiko.SSHClient:
     return client
 
 
-def upload(port: int, user: str, password: str, files: dict[str, bytes], directories: Sequence[str] = ()) -> None:
-    """Log in with a password, make `directories` (in order) and write each file (path in the user's chroot ->
-    content)."""
+def upload(port: int, user: str, password: str, files: dict[str, bytes]) -> None:
+    """Log in with a password and write each file (path in the user's chroot -> content)."""
     client = _client()
     client.connect("127.0.0.1", port=port, username=user, password=password, allow_agent=False,
                    look_for_keys=False, timeout=20)  # fmt: skip
     try:
         with client.open_sftp() as sftp:
-            for directory in directories:
-                sftp.mkdir(directory)
             for path, content in files.items():
                 with sftp.open(path, "wb") as remote:
                     remote.write(content)

@@ -233,3 +233,18 @@ def test_https_probes_send_the_name_as_sni_and_host(tmp_path: Path) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_file_the_run_pruned_is_put_back_with_its_unit(tmp_path: Path) -> None:
+    from tests.unit.test_install_files_module import run as install
+
+    (tmp_path / "shop.pem").write_text("key of shop\n")
+    result = install(
+        files=[], prune=[{"directory": str(tmp_path), "suffix": ".pem", "unit_prefix": "site:"}],
+        previous_dir=str(tmp_path / "previous"),
+    )  # fmt: skip
+    assert result["pruned_files"] == [str(tmp_path / "shop.pem")] and not (tmp_path / "shop.pem").exists()
+    probe = {"label": "vhost shop", "unit": "site:shop", "command": ["false"]}
+    rc, served = run(probes=[probe], timeout=0.1, rollback={"previous": result["previous"]})
+    assert served["restored"] == [str(tmp_path / "shop.pem")]
+    assert (tmp_path / "shop.pem").read_text() == "key of shop\n"

@@ -45,7 +45,8 @@ options:
     description: >-
       Directories (C(directory), C(suffix), optionally C(prefix)) where files with that suffix (and prefix) not
       in C(files) are deleted, with their C(companions) (other suffixes of the same stem, e.g. compiled
-      versions).
+      versions). With C(previous_dir) a deleted file is kept like a replaced one, under the unit
+      C(unit_prefix) + its name without C(prefix) and C(suffix) when given (e.g. C(site:) for a site's vhost).
     type: list
     elements: dict
     default: []
@@ -366,7 +367,10 @@ def _prune(module: Module, keep: set[str], dry: bool = False) -> list[str]:
             companions = [stem + other for other in entry.get("companions") or [] if os.path.isfile(stem + other)]
             pruned.extend([path, *companions])
             if not module.check_mode and not dry:
+                stem_name = name[len(entry.get("prefix") or "") : -len(suffix)]
+                unit = f"{entry['unit_prefix']}{stem_name}" if entry.get("unit_prefix") else None
                 for stale in (path, *companions):
+                    _keep_previous(module, {"path": stale, "unit": unit})
                     os.unlink(stale)
     return pruned
 
