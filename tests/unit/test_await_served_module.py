@@ -246,5 +246,5 @@ def test_a_file_the_run_pruned_is_put_back_with_its_unit(tmp_path: Path) -> None
     assert result["pruned_files"] == [str(tmp_path / "shop.pem")] and not (tmp_path / "shop.pem").exists()
     probe = {"label": "vhost shop", "unit": "site:shop", "command": ["false"]}
     rc, served = run(probes=[probe], timeout=0.1, rollback={"previous": result["previous"]})
-    assert served["restored"] == [str(tmp_path / "shop.pem")]
+    assert rc == 0 and served["restored"] == [str(tmp_path / "shop.pem")]
     assert (tmp_path / "shop.pem").read_text() == "key of shop\n"
