@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
@@ -14,7 +14,7 @@ from django.utils import timezone
 from panel.accounts.registry import on_account_deleted
 from panel.core.errors import Conflict
 from panel.provisioning import registry
-from panel.provisioning.choices import ChangeSetState, ItemOutcome
+from panel.provisioning.choices import ApplyState, ChangeSetState, ItemOutcome
 from panel.provisioning.models import ChangeSet, ChangeSetItem
 
 if TYPE_CHECKING:
@@ -165,3 +165,37 @@ def _take_deleted_account_off(account_id: int, actor: User | None) -> list[Chang
 
 
 on_account_deleted(_take_deleted_account_off)
+
+
+def owner_account(obj: models.Model) -> Any:
+    """The account an object belongs to, along its model's `tenant_path` (as the selectors filter it)."""
+    owner: Any = obj
+    for part in str(getattr(obj, "tenant_path", "account")).split("__"):
+        owner = getattr(owner, part)
+    return owner
+
+
+@transaction.atomic
+def object_retry(*, obj: models.Model, actor: User | None) -> list[ChangeSet]:
+    """A failed object requested again (the customer's retry): on each server and service its last failed request
+    went to (a zone: its primary and its secondaries), with the same scope. Its state follows this request."""
+    from panel.core.access import require_account_writable
+
+    require_account_writable(actor, owner_account(obj))
+    model = type(obj)
+    locked = model._default_manager.select_for_update().get(pk=obj.pk)
+    if getattr(locked, "apply_state", None) != ApplyState.FAILED:
+        raise Conflict("Only a failed object can be tried again.", field="apply_state", code="not_failed")
+    failed = ChangeSetItem.objects.filter(
+        content_type=ContentType.objects.get_for_model(model), object_id=str(obj.pk), outcome=ItemOutcome.FAILED
+    ).select_related("change_set__server")
+    last = failed.order_by("-requested_at", "-pk").first()
+    if last is None:
+        raise Conflict("This object has no failed request to try again.", code="not_failed")
+    now = timezone.now()
+    model._default_manager.filter(pk=obj.pk).update(apply_state=ApplyState.PENDING, apply_error="")
+    return [
+        request(server=item.change_set.server, service=item.change_set.service, objects=[(locked, item.scope)],
+                actor=actor, requested_at=now)
+        for item in failed.filter(requested_at=last.requested_at)
+    ]  # fmt: skip

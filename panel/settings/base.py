@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from panel.settings.env import BASE_DIR, VAR_DIR, database_from_env, env_bool, env_list, huey_from_env  # noqa: F401
+from panel.settings.env import BASE_DIR, VAR_DIR, database_from_env, env_bool, env_list, huey_from_env
 
 DEBUG = False
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "huey.contrib.djhuey",
+    "django_htmx",
     "panel.core",
     "panel.accounts",
     "panel.servers",
@@ -46,6 +47,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -90,6 +92,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Front-end packages from the npm registry (package.json, installed by scripts/bootstrap into node_modules/,
+# never committed): only their built files are served.
+STATICFILES_DIRS = [BASE_DIR / "node_modules" / "htmx.org" / "dist"]
 # Files the panel writes (invoice PDFs); served to customers only through the API, never as static files.
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
