@@ -3,9 +3,12 @@ to the fields), so a form never checks more, or less, than the API."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from panel.dns.choices import RecordType
+from panel.mail.choices import SpamPreset
 
 
 class ZoneForm(forms.Form):
@@ -23,3 +26,59 @@ class RecordForm(forms.Form):
         help_text="An address, a host name, or text; MX and SRV start with their priority (10 mail.example.com.).",
     )
     ttl = forms.IntegerField(label="TTL (seconds)", required=False, min_value=1, help_text="Empty: the zone's own TTL.")
+
+
+class MailDomainForm(forms.Form):
+    name = forms.CharField(label="Domain", max_length=253, help_text="The domain mail is received for.")
+
+
+class MailboxForm(forms.Form):
+    name = forms.CharField(max_length=64, help_text="The login; lowercase letters, digits, '.', '-', '_'.")
+    password = forms.CharField(widget=forms.PasswordInput(render_value=False), help_text="At least 12 characters.")
+    quota_mb = forms.IntegerField(label="Quota (MB)", min_value=0, initial=1024, help_text="0 is unlimited.")
+
+
+class MailboxSettingsForm(forms.Form):
+    quota_mb = forms.IntegerField(label="Quota (MB)", min_value=0, help_text="0 is unlimited.")
+    spam = forms.ChoiceField(label="Spam", choices=SpamPreset.choices)
+    spam_score = forms.IntegerField(label="Spam score", min_value=1, max_value=50, help_text="From 1 to 50.")
+    is_active = forms.BooleanField(label="Receives mail and logs in", required=False)
+
+
+class PasswordForm(forms.Form):
+    password = forms.CharField(
+        label="New password", widget=forms.PasswordInput(render_value=False), help_text="At least 12 characters."
+    )
+
+
+class AutoresponseForm(forms.Form):
+    subject = forms.CharField(max_length=200)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=8000)
+    start = forms.DateField(required=False, help_text="YYYY-MM-DD; empty: from now.")
+    end = forms.DateField(required=False, help_text="YYYY-MM-DD; empty: until switched off.")
+    days = forms.IntegerField(min_value=1, max_value=60, initial=7, help_text="Reply to a sender at most every N days.")
+
+
+class AddressForm(forms.Form):
+    local_part = forms.CharField(label="Name", max_length=64, required=False, help_text="Empty: every name.")
+    domain = forms.TypedChoiceField(coerce=int, choices=())
+    mailboxes = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=False)
+    forwards = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text="Addresses elsewhere, one a line."
+    )
+
+    def __init__(self, *args: Any, domains: list[tuple[int, str]], mailboxes: list[tuple[int, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].choices = domains  # type: ignore[attr-defined]
+        self.fields["mailboxes"].choices = mailboxes  # type: ignore[attr-defined]
+
+
+class AddressDestinationsForm(forms.Form):
+    mailboxes = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=False)
+    forwards = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text="Addresses elsewhere, one a line."
+    )
+
+    def __init__(self, *args: Any, mailboxes: list[tuple[int, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["mailboxes"].choices = mailboxes  # type: ignore[attr-defined]

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from panel.portal.views import dashboard, dns, state
+from panel.portal.views import dashboard, dns, mail, state
 
 app_name = "portal"
 
@@ -17,4 +17,15 @@ urlpatterns = [
     path("dns/<int:pk>/delete/", dns.zone_remove, name="zone_delete"),
     path("dns/records/<int:pk>/edit/", dns.record_edit, name="record_edit"),
     path("dns/records/<int:pk>/delete/", dns.record_remove, name="record_delete"),
+    path("mail/", mail.overview, name="mail"),
+    path("mail/domains/new/", mail.domain_new, name="maildomain_new"),
+    path("mail/domains/<int:pk>/delete/", mail.domain_remove, name="maildomain_delete"),
+    path("mail/mailboxes/new/", mail.mailbox_new, name="mailbox_new"),
+    path("mail/mailboxes/<int:pk>/", mail.mailbox, name="mailbox"),
+    path("mail/mailboxes/<int:pk>/password/", mail.mailbox_password, name="mailbox_password"),
+    path("mail/mailboxes/<int:pk>/autoresponder/", mail.mailbox_reply, name="mailbox_reply"),
+    path("mail/mailboxes/<int:pk>/delete/", mail.mailbox_remove, name="mailbox_delete"),
+    path("mail/addresses/new/", mail.address_new, name="address_new"),
+    path("mail/addresses/<int:pk>/edit/", mail.address_edit, name="address_edit"),
+    path("mail/addresses/<int:pk>/delete/", mail.address_remove, name="address_delete"),
 ]

@@ -23,9 +23,9 @@ from panel.web.models import Certificate
 COUNTED = [
     ("zone", "DNS zones", "portal:zones"),
     ("record", "DNS records", "portal:zones"),
-    ("maildomain", "Mail domains", None),
-    ("mailbox", "Mailboxes", None),
-    ("address", "Mail addresses", None),
+    ("maildomain", "Mail domains", "portal:mail"),
+    ("mailbox", "Mailboxes", "portal:mail"),
+    ("address", "Mail addresses", "portal:mail"),
     ("website", "Websites", None),
     ("systemuser", "System users", None),
     ("sshkey", "SSH keys", None),
