@@ -9,6 +9,7 @@ from django import forms
 
 from panel.dns.choices import RecordType
 from panel.mail.choices import SpamPreset
+from panel.web.choices import HttpsMode, PhpMode
 
 
 class ZoneForm(forms.Form):
@@ -82,3 +83,38 @@ class AddressDestinationsForm(forms.Form):
     def __init__(self, *args: Any, mailboxes: list[tuple[int, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["mailboxes"].choices = mailboxes  # type: ignore[attr-defined]
+
+
+class WebsiteForm(forms.Form):
+    name = forms.CharField(max_length=30, help_text="The site's directory under web/: lowercase letters, digits, '-'.")
+    domains = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), help_text="Host names, one a line, the primary first."
+    )
+    php = forms.ChoiceField(label="PHP", choices=PhpMode.choices, initial=PhpMode.FPM)
+
+
+class WebsiteSettingsForm(forms.Form):
+    domains = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="Host names, one a line, the primary first."
+    )
+    php = forms.ChoiceField(label="PHP", choices=PhpMode.choices)
+    https = forms.ChoiceField(
+        label="HTTPS", choices=HttpsMode.choices, help_text="Any mode but off needs the site's certificate."
+    )
+    is_enabled = forms.BooleanField(label="Enabled (a disabled site answers 503)", required=False)
+
+
+class CertificateForm(forms.Form):
+    certificate = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), help_text="The site's certificate (PEM).")
+    chain = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, help_text="Its intermediates (PEM), issuer first."
+    )
+    key = forms.CharField(
+        label="Private key",
+        widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off"}),
+        help_text="PEM, without a passphrase. Stored encrypted, never shown again.",
+    )
+
+
+def lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]

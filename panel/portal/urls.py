@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from panel.portal.views import dashboard, dns, mail, state
+from panel.portal.views import dashboard, dns, mail, state, web
 
 app_name = "portal"
 
@@ -17,6 +17,10 @@ urlpatterns = [
     path("dns/<int:pk>/delete/", dns.zone_remove, name="zone_delete"),
     path("dns/records/<int:pk>/edit/", dns.record_edit, name="record_edit"),
     path("dns/records/<int:pk>/delete/", dns.record_remove, name="record_delete"),
+    path("websites/", web.sites, name="websites"),
+    path("websites/<int:pk>/", web.site, name="website"),
+    path("websites/<int:pk>/certificate/", web.certificate, name="website_certificate"),
+    path("websites/<int:pk>/delete/", web.site_remove, name="website_delete"),
     path("mail/", mail.overview, name="mail"),
     path("mail/domains/new/", mail.domain_new, name="maildomain_new"),
     path("mail/domains/<int:pk>/delete/", mail.domain_remove, name="maildomain_delete"),

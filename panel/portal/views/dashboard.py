@@ -26,7 +26,7 @@ COUNTED = [
     ("maildomain", "Mail domains", "portal:mail"),
     ("mailbox", "Mailboxes", "portal:mail"),
     ("address", "Mail addresses", "portal:mail"),
-    ("website", "Websites", None),
+    ("website", "Websites", "portal:websites"),
     ("systemuser", "System users", None),
     ("sshkey", "SSH keys", None),
 ]
