@@ -9,6 +9,7 @@ from django import forms
 
 from panel.dns.choices import RecordType
 from panel.mail.choices import SpamPreset
+from panel.systemusers.choices import Access
 from panel.web.choices import HttpsMode, PhpMode
 
 
@@ -118,3 +119,28 @@ class CertificateForm(forms.Form):
 
 def lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class SystemUserForm(forms.Form):
+    name = forms.CharField(max_length=32, help_text="The login: lowercase letters, digits, '-', '_'.")
+    access = forms.ChoiceField(choices=Access.choices, initial=Access.SFTP)
+    scope = forms.CharField(
+        max_length=200, required=False, help_text="Empty: the whole account home; web/<site>: that site only."
+    )
+    password = forms.CharField(
+        widget=forms.PasswordInput(render_value=False), required=False, help_text="Optional with an SSH key."
+    )
+    keys = forms.CharField(
+        label="SSH public keys", widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text="One a line."
+    )
+
+
+class SystemUserSettingsForm(forms.Form):
+    access = forms.ChoiceField(choices=Access.choices)
+    is_active = forms.BooleanField(label="May log in", required=False)
+
+
+class SshKeyForm(forms.Form):
+    key = forms.CharField(
+        label="SSH public key", widget=forms.Textarea(attrs={"rows": 2}), help_text="ssh-ed25519 AAAA... comment"
+    )

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from panel.portal.views import dashboard, dns, mail, state, web
+from panel.portal.views import dashboard, dns, mail, state, systemusers, web
 
 app_name = "portal"
 
@@ -21,6 +21,12 @@ urlpatterns = [
     path("websites/<int:pk>/", web.site, name="website"),
     path("websites/<int:pk>/certificate/", web.certificate, name="website_certificate"),
     path("websites/<int:pk>/delete/", web.site_remove, name="website_delete"),
+    path("users/", systemusers.users, name="systemusers"),
+    path("users/<int:pk>/", systemusers.user, name="systemuser"),
+    path("users/<int:pk>/password/", systemusers.user_password, name="systemuser_password"),
+    path("users/<int:pk>/delete/", systemusers.user_remove, name="systemuser_delete"),
+    path("users/<int:pk>/keys/new/", systemusers.key_new, name="sshkey_new"),
+    path("users/keys/<int:pk>/delete/", systemusers.key_remove, name="sshkey_delete"),
     path("mail/", mail.overview, name="mail"),
     path("mail/domains/new/", mail.domain_new, name="maildomain_new"),
     path("mail/domains/<int:pk>/delete/", mail.domain_remove, name="maildomain_delete"),

@@ -27,8 +27,8 @@ COUNTED = [
     ("mailbox", "Mailboxes", "portal:mail"),
     ("address", "Mail addresses", "portal:mail"),
     ("website", "Websites", "portal:websites"),
-    ("systemuser", "System users", None),
-    ("sshkey", "SSH keys", None),
+    ("systemuser", "System users", "portal:systemusers"),
+    ("sshkey", "SSH keys", "portal:systemusers"),
 ]
 CERTIFICATE_WARNING = timedelta(days=30)
 
