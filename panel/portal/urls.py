@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from panel.portal.views import dashboard, dns, mail, state, systemusers, web
+from panel.portal.views import dashboard, dns, invoices, mail, state, systemusers, web
 
 app_name = "portal"
 
@@ -27,6 +27,9 @@ urlpatterns = [
     path("users/<int:pk>/delete/", systemusers.user_remove, name="systemuser_delete"),
     path("users/<int:pk>/keys/new/", systemusers.key_new, name="sshkey_new"),
     path("users/keys/<int:pk>/delete/", systemusers.key_remove, name="sshkey_delete"),
+    path("invoices/", invoices.invoices, name="invoices"),
+    path("invoices/<int:pk>/", invoices.invoice, name="invoice"),
+    path("invoices/<int:pk>/pdf/", invoices.invoice_pdf, name="invoice_pdf"),
     path("mail/", mail.overview, name="mail"),
     path("mail/domains/new/", mail.domain_new, name="maildomain_new"),
     path("mail/domains/<int:pk>/delete/", mail.domain_remove, name="maildomain_delete"),

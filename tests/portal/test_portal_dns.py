@@ -151,7 +151,9 @@ def test_a_disabled_account_sees_its_services_read_only(account_a: Account, cust
     assert not Record.objects.filter(zone=zone_a, name="www").exists()
 
 
-@pytest.mark.parametrize(("url", "most"), [("/", 15), ("/dns/", 10), ("/mail/", 12), ("/websites/", 10)])
+@pytest.mark.parametrize(
+    ("url", "most"), [("/", 15), ("/dns/", 10), ("/mail/", 12), ("/websites/", 10), ("/invoices/", 8)]
+)
 def test_pages_cost_a_fixed_number_of_queries_with_100_services_and_their_invoices(
     account_a: Account, customer_a: User, dns_servers: tuple[Server, Server], mail_server: Server, url: str, most: int
 ) -> None:
