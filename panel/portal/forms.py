@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 
+from panel.accounts.choices import ContactUsage
 from panel.dns.choices import RecordType
 from panel.mail.choices import SpamPreset
 from panel.systemusers.choices import Access
@@ -144,3 +145,19 @@ class SshKeyForm(forms.Form):
     key = forms.CharField(
         label="SSH public key", widget=forms.Textarea(attrs={"rows": 2}), help_text="ssh-ed25519 AAAA... comment"
     )
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    email = forms.EmailField(max_length=254, help_text="For an emergency contact: an address outside our servers.")
+    phone = forms.CharField(max_length=32, required=False)
+    usages = forms.MultipleChoiceField(
+        choices=ContactUsage.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="What we write about.",
+    )
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What the token is for, e.g. the deploy script.")

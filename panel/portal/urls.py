@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from panel.portal.views import dashboard, dns, invoices, mail, state, systemusers, web
+from panel.portal.views import account, dashboard, dns, invoices, mail, state, systemusers, web
 
 app_name = "portal"
 
@@ -27,6 +27,12 @@ urlpatterns = [
     path("users/<int:pk>/delete/", systemusers.user_remove, name="systemuser_delete"),
     path("users/<int:pk>/keys/new/", systemusers.key_new, name="sshkey_new"),
     path("users/keys/<int:pk>/delete/", systemusers.key_remove, name="sshkey_delete"),
+    path("account/", account.account, name="account"),
+    path("account/contacts/new/", account.contact_new, name="contact_new"),
+    path("account/contacts/<int:pk>/", account.contact_edit, name="contact_edit"),
+    path("account/contacts/<int:pk>/delete/", account.contact_remove, name="contact_delete"),
+    path("account/tokens/new/", account.token_new, name="token_new"),
+    path("account/tokens/<int:pk>/revoke/", account.token_remove, name="token_revoke"),
     path("invoices/", invoices.invoices, name="invoices"),
     path("invoices/<int:pk>/", invoices.invoice, name="invoice"),
     path("invoices/<int:pk>/pdf/", invoices.invoice_pdf, name="invoice_pdf"),
