@@ -209,3 +209,34 @@ def test_missing_directories_are_made_under_existing_parents_and_existing_ones_l
     assert (tmp_path / "web" / "old").stat().st_mode & 0o777 == 0o755, "an existing directory is not touched"
     assert not (tmp_path / "gone").exists(), "parents are never made"
     assert run(files=[], make_dirs=dirs)["made_dirs"] == []
+
+
+def test_a_file_outside_the_tree_goes_live_first_and_back_when_its_units_tree_file_is_refused(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    (tmp_path / "b.pem").write_text("old key of b\n")
+    # As apache2ctl -t: every key file a vhost of the (copied) tree names must exist at its real path.
+    script = (
+        f'for f in "$1"/sites/*.conf; do k=$(cut -d" " -f1 "$f"); case $k in *.pem) test -f {tmp_path}/$k || '
+        'exit 1;; esac; done; ! grep -rq BROKEN "$1"'
+    )
+    check = ["/bin/sh", "-c", script, "_", "%s"]
+    files = [
+        {"path": str(tmp_path / "a.pem"), "content": "key of a\n", "label": "key a", "unit": "site:a"},
+        {"path": str(tmp_path / "b.pem"), "content": "new key of b\n", "label": "key b", "unit": "site:b"},
+        {"path": str(tmp_path / "c.pem"), "content": "key of c\n", "label": "key c", "unit": "site:c",
+         "validate": ["false"]},
+        # Each vhost names its key file: the check needs it in place (a.pem is new).
+        {**_site(root, "a", "a.pem"), "label": "vhost a", "unit": "site:a", "requires": ["key a"]},
+        {**_site(root, "b", "b.pem BROKEN"), "label": "vhost b", "unit": "site:b", "requires": ["key b"]},
+        {**_site(root, "c", "c.pem"), "label": "vhost c", "unit": "site:c", "requires": ["key c"]},
+    ]  # fmt: skip
+    result = run(files=files, tree_check={"root": str(root), "command": check})
+    assert result["changed_files"] == ["key a", "vhost a"]
+    assert {entry["label"]: entry["msg"][:30] for entry in result["rejected_files"]} == {
+        "key c": "validation exited with 1",
+        "vhost c": "not installed: key c was refus",
+        "vhost b": result["rejected_files"][2]["msg"][:30],
+    }
+    assert (tmp_path / "a.pem").read_text() == "key of a\n" and (root / "sites" / "a.conf").exists()
+    assert (tmp_path / "b.pem").read_text() == "old key of b\n", "put back: its vhost was refused"
+    assert not (tmp_path / "c.pem").exists() and not (root / "sites" / "c.conf").exists()

@@ -185,12 +185,12 @@ def test_a_targeted_run_renders_only_its_sites_and_pools_and_keeps_the_others(
     assert php_fpm.php_fpm_pool_files(pools, "/p", "baton-", "", ["site:beta-www"]) == [], "no pool of the run"
 
 
-def test_a_site_whose_key_file_was_refused_keeps_its_live_vhost(apache: ModuleType) -> None:
+def test_a_site_serving_https_requires_its_key_file_in_the_same_step(apache: ModuleType) -> None:
     sites = [
         {**SITE, "https": "on", "tls_pem": "pem"},
         {**SITE, "name": "blog", "dir": "blog", "domains": ["b.example"]},
     ]
-    files = apache.apache_site_files(sites, "/s", "t", [], ["site:shop"])
-    assert [f["dest"] for f in files] == ["/s/blog.conf"]
-    assert apache.apache_refused_vhosts(sites, "/s", ["site:shop"]) == ["/s/shop.conf"]
-    assert apache.apache_refused_vhosts(sites, "/s", []) == []
+    keys = apache.apache_tls_files(sites, "/k", ["true"])
+    vhosts = {f["label"]: f for f in apache.apache_site_files(sites, "/s", "t")}
+    assert [f["label"] for f in keys] == ["certificate of shop"]
+    assert vhosts["vhost shop"]["requires"] == ["certificate of shop"] and "requires" not in vhosts["vhost blog"]

@@ -84,15 +84,10 @@ def apache_kept_files(sites: list[dict[str, Any]], directories: list[str], only:
 
 
 def apache_site_files(
-    sites: list[dict[str, Any]],
-    directory: str,
-    template_digest: str = "",
-    only: list[str] | None = None,
-    refused_units: list[str] | None = None,
+    sites: list[dict[str, Any]], directory: str, template_digest: str = "", only: list[str] | None = None
 ) -> list[dict[str, Any]]:
-    """baton.core.install_files entries, one vhost per present site the run touches, with its panel unit; not
-    for the sites whose key file was refused (`refused_units`): their live vhost stays as it is."""
-    refused = set(refused_units or [])
+    """baton.core.install_files entries, one vhost per present site the run touches, with its panel unit; a site
+    serving HTTPS requires its key file (apache_tls_files, earlier in the same step): refused with it."""
     return [
         {
             "src": "etc/apache2/baton/sites/site.conf.j2",
@@ -101,10 +96,18 @@ def apache_site_files(
             "label": f"vhost {site['name']}",
             "unit": _unit(site),
             "mode": "0644",
+            **({"requires": [_tls_label(site)]} if _serves_tls(site) else {}),
         }
         for site in _selected(sites, only)
-        if _unit(site) not in refused
     ]
+
+
+def _serves_tls(site: dict[str, Any]) -> bool:
+    return site.get("https", "off") != "off" and bool(site.get("tls_pem"))
+
+
+def _tls_label(site: dict[str, Any]) -> str:
+    return f"certificate of {site['name']}"
 
 
 def apache_site_dirs(sites: list[dict[str, Any]], base_dir: str, only: list[str] | None = None) -> list[dict[str, Any]]:
@@ -122,12 +125,6 @@ def apache_site_dirs(sites: list[dict[str, Any]], base_dir: str, only: list[str]
     return dirs
 
 
-def apache_refused_vhosts(sites: list[dict[str, Any]], directory: str, refused_units: list[str]) -> list[str]:
-    """The vhost files of the sites whose key file was refused: kept (never pruned) as they are."""
-    refused = set(refused_units)
-    return [f"{directory}/{site['name']}.conf" for site in _present(sites) if _unit(site) in refused]
-
-
 def _unit(site: dict[str, Any]) -> str:
     return str(site.get("unit") or f"site:{site['name']}")
 
@@ -142,14 +139,14 @@ def apache_tls_files(
             "src": "etc/ssl/baton/site.pem.j2",
             "dest": f"{directory}/{site['name']}.pem",
             "item": {"tls_pem": site["tls_pem"]},
-            "label": f"certificate of {site['name']}",
+            "label": _tls_label(site),
             "unit": str(site.get("unit") or f"site:{site['name']}"),
             "mode": "0600",
             "secret": True,
             "validate": validate,
         }
         for site in _selected(sites, only)
-        if site.get("https", "off") != "off" and site.get("tls_pem")
+        if _serves_tls(site)
     ]
 
 
@@ -212,7 +209,6 @@ class FilterModule:
         return {
             "apache_problems": apache_problems,
             "apache_site_files": apache_site_files,
-            "apache_refused_vhosts": apache_refused_vhosts,
             "apache_site_dirs": apache_site_dirs,
             "apache_kept_files": apache_kept_files,
             "apache_tls_files": apache_tls_files,

@@ -18,7 +18,21 @@ from ansible.plugins.action import ActionBase
 from ansible.template import generate_ansible_template_vars, trust_as_template
 
 _FILE_KEYS = frozenset(
-    {"src", "dest", "item", "label", "unit", "secret", "mode", "owner", "group", "validate", "after", "creates"}
+    {
+        "src",
+        "dest",
+        "item",
+        "label",
+        "unit",
+        "secret",
+        "mode",
+        "owner",
+        "group",
+        "validate",
+        "after",
+        "creates",
+        "requires",
+    }
 )
 
 

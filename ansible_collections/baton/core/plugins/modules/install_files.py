@@ -36,8 +36,9 @@ options:
   files:
     description: >-
       Files, in order, each with C(path), C(content) and optionally C(label), C(unit), C(secret), C(mode),
-      C(owner), C(group), C(validate) and C(after) (commands as lists, C(%s) stands for the file) and
-      C(creates) (a path).
+      C(owner), C(group), C(validate) and C(after) (commands as lists, C(%s) stands for the file), C(creates)
+      (a path) and C(requires) (labels of files earlier in the list: refused with any of them, with a tree
+      check).
     type: list
     elements: dict
     required: true
@@ -404,23 +405,35 @@ def _diff(path: str, live: str | None, spec: dict) -> dict:
 
 def _install_tree(module: Module) -> tuple[list, list, list, list]:
     """The files of a checked tree: each staged (and checked alone by its own validator), then the tree check on
-    all of them; only what both accept goes live. Returns changed, rejected, diffs and pruned."""
-    changed, rejected, diffs, staged = [], [], [], []
+    all of them; only what both accept goes live. Files outside the tree (a key file a vhost names) go live
+    before the check, which reads them at their real paths; one whose unit's tree file is then refused is put
+    back. A file whose `requires` (labels) was refused is refused too. Returns changed, rejected, diffs and
+    pruned."""
+    changed, rejected, diffs, staged, outside = [], [], [], [], []
     keep = {str(spec["path"]) for spec in module.params["files"]}
     try:
         for spec in module.params["files"]:
-            label = str(spec.get("label") or spec["path"])
+            label, unit = str(spec.get("label") or spec["path"]), str(spec.get("unit") or spec.get("label") or "")
+            refused = {entry["label"] for entry in rejected} & set(spec.get("requires") or [])
+            if refused:
+                rejected.append({"label": label, "unit": unit or label, "msg": f"not installed: {sorted(refused)[0]} "
+                                 "was refused"})  # fmt: skip
+                continue
             live = _live_content(str(spec["path"]))
             if live == spec["content"]:
                 continue
             temporary, message = _stage(module, spec)
             if message is not None:
                 _discard(temporary)
-                rejected.append({"label": label, "unit": str(spec.get("unit") or label), "msg": message})
+                rejected.append({"label": label, "unit": unit or label, "msg": message})
                 continue
-            staged.append((spec, label, temporary))
             if module.diff:
                 diffs.append(_diff(str(spec["path"]), live, spec))
+            if _in_tree(module, str(spec["path"])):
+                staged.append((spec, label, temporary))
+                continue
+            _commit(module, spec, temporary)
+            outside.append((spec, label, live))
         deleted = _prune(module, keep, dry=True)
         verdicts = _tree_verdicts(module, staged, deleted)
         for spec, label, temporary in staged:
@@ -433,9 +446,28 @@ def _install_tree(module: Module) -> tuple[list, list, list, list]:
     finally:
         for _, _, temporary in staged:
             _discard(temporary)
+    changed = _keep_or_put_back(module, outside, {entry["unit"] for entry in rejected}) + changed
     some_accepted = not verdicts or any(label not in verdicts for _, label, _ in staged)
     pruned = _prune(module, keep) if "" not in verdicts and some_accepted else []
     return changed, rejected, diffs, pruned
+
+
+def _keep_or_put_back(module: Module, outside: list, refused_units: set) -> list[str]:
+    """The labels of the files outside the tree that stay live; those of a refused unit get their live version
+    back (a file that did not exist is deleted)."""
+    kept = []
+    for spec, label, live in outside:
+        if str(spec.get("unit") or label) not in refused_units:
+            kept.append(label)
+            continue
+        if module.check_mode:
+            continue
+        if live is None:
+            os.unlink(str(spec["path"]))
+            continue
+        temporary, _ = _stage(module, {**spec, "content": live, "validate": None})
+        _commit(module, spec, temporary)
+    return kept
 
 
 def _make_dirs(module: Module) -> list[str]:
