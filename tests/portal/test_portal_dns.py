@@ -137,7 +137,7 @@ def test_a_failed_object_shows_its_reason_and_is_tried_again(customer_a: User, z
     assert Zone.objects.get(pk=zone_a.pk).apply_state == "pending" and ChangeSet.objects.count() > before
     # htmx asks for the fragment only; a retry of an object that is not failed is refused with a message.
     fragment = client.post(f"/state/zone/{zone_a.pk}/retry/", HTTP_HX_REQUEST="true").content.decode()
-    assert fragment.lstrip().startswith("<span") and "Applying" in fragment
+    assert fragment.lstrip().startswith("<div") and "Applying" in fragment
     assert client.post(f"/state/zone/{zone_a.pk}/retry/", {"next": "https://evil.example/"})["Location"] == "/"
 
 
