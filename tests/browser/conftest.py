@@ -78,3 +78,13 @@ def scrolls_sideways(page: Any) -> bool:
     that counts as scrolling too)."""
     width = page.evaluate("Math.max(document.documentElement.scrollWidth, window.innerWidth)")
     return int(width) > PHONE["width"]
+
+
+def duplicate_ids(page: Any) -> list[str]:
+    """Ids used twice on the page (a label then names the wrong field)."""
+    return list(
+        page.evaluate(
+            "() => { const seen = {}; for (const e of document.querySelectorAll('[id]'))"
+            " seen[e.id] = (seen[e.id] || 0) + 1; return Object.keys(seen).filter(id => seen[id] > 1); }"
+        )
+    )

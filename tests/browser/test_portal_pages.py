@@ -26,7 +26,7 @@ from panel.servers.models import Server
 from panel.systemusers.models import SshKey
 from panel.systemusers.services import system_user_create
 from panel.web.services import website_create
-from tests.browser.conftest import Browser, axe_violations, log_in, scrolls_sideways
+from tests.browser.conftest import Browser, axe_violations, duplicate_ids, log_in, scrolls_sideways
 from tests.factories import PASSWORD
 from tests.sshkeys import key_pair
 
@@ -83,6 +83,7 @@ def test_every_page_passes_axe_and_fits_a_phone(
             page.goto(f"{live_server.url}{path}")
             checked = page
         assert axe_violations(checked) == [], path
+        assert duplicate_ids(checked) == [], path
         if viewport == "phone":
             assert not scrolls_sideways(checked), f"{path} scrolls sideways at 390 px"
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def test_contacts_added_edited_and_the_last_emergency_contact_kept(customer_a: User) -> None:
     client = browser(customer_a)
     body = {"name": "Accounts", "email": "accounts@alice-home.org", "phone": "", "usages": ["billing"]}
-    assert client.post("/account/contacts/new/", body).status_code == 302
+    assert client.post("/account/contacts/new/", {f"contact-{k}": v for k, v in body.items()}).status_code == 302
     contact = Contact.objects.get(name="Accounts")
     assert contact.is_billing and not contact.is_emergency
     bad = client.post(f"/account/contacts/{contact.pk}/", {**body, "email": "not an address"})
@@ -28,7 +28,7 @@ def test_contacts_added_edited_and_the_last_emergency_contact_kept(customer_a: U
 
 def test_a_tokens_key_is_shown_once_and_the_token_revoked(customer_a: User) -> None:
     client = browser(customer_a)
-    page = client.post("/account/tokens/new/", {"name": "deploy"}).content.decode()
+    page = client.post("/account/tokens/new/", {"token-name": "deploy"}).content.decode()
     token = ApiToken.objects.get(name="deploy")
     start = page.index('id="new-key">') + len('id="new-key">')
     key = page[start : page.index("</code>", start)]

@@ -27,13 +27,16 @@ def test_a_domain_a_mailbox_and_an_address_through_the_forms(
     customer_a: User, mail_server: Server, dns_servers: tuple[Server, Server]
 ) -> None:
     client = browser(customer_a)
-    assert client.post("/mail/domains/new/", {"name": "shop.example"}).status_code == 302
+    assert client.post("/mail/domains/new/", {"domain-name": "shop.example"}).status_code == 302
     domain = MailDomain.objects.get(name="shop.example")
-    response = client.post("/mail/mailboxes/new/", {"name": "sales", "password": PASSWORD, "quota_mb": 500})
+    response = client.post(
+        "/mail/mailboxes/new/", {"mailbox-name": "sales", "mailbox-password": PASSWORD, "mailbox-quota_mb": 500}
+    )
     box = Mailbox.objects.get(name="sales")
     assert response["Location"] == f"/mail/mailboxes/{box.pk}/" and box.quota_mb == 500
     assert PASSWORD not in box.password_hash
-    body = {"local_part": "info", "domain": domain.pk, "mailboxes": [box.pk], "forwards": "boss@elsewhere.example\n"}
+    body = {"address-local_part": "info", "address-domain": domain.pk, "address-mailboxes": [box.pk],
+            "address-forwards": "boss@elsewhere.example\n"}  # fmt: skip
     assert client.post("/mail/addresses/new/", body).status_code == 302
     address = Address.objects.get(local_part="info")
     assert list(address.mailboxes.all()) == [box] and address.forwards == ["boss@elsewhere.example"]
@@ -71,7 +74,10 @@ def test_another_accounts_mail_objects_are_not_found(
                 f"/mail/domains/{domain.pk}/delete/"]:  # fmt: skip
         assert other.post(url, {"password": "taken-over-password-9"}).status_code == 404, url
     # Another account's domain and mailbox ids in a form of one's own: not choices, refused.
-    response = other.post("/mail/addresses/new/", {"local_part": "x", "domain": domain.pk, "mailboxes": [box_a.pk]})
+    response = other.post(
+        "/mail/addresses/new/",
+        {"address-local_part": "x", "address-domain": domain.pk, "address-mailboxes": [box_a.pk]},
+    )
     assert response.status_code == 200 and not Address.objects.filter(local_part="x").exists()
     assert "alice" not in other.get("/mail/").content.decode()
     assert Mailbox.objects.get(pk=box_a.pk).password_hash == box_a.password_hash

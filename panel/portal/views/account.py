@@ -30,8 +30,8 @@ def _page(request: HttpRequest, **context: Any) -> HttpResponse:
         "read_only": is_read_only(request),
         "contacts": contact_list(actor=actor(request)).order_by("name", "pk"),
         "tokens": token_list(actor=actor(request)).order_by("-created_at"),
-        "contact_form": context.pop("contact_form", None) or ContactForm(),
-        "token_form": context.pop("token_form", None) or TokenForm(),
+        "contact_form": context.pop("contact_form", None) or ContactForm(prefix="contact"),
+        "token_form": context.pop("token_form", None) or TokenForm(prefix="token"),
         **context,
     }
     return render(request, "portal/account.html", context)
@@ -50,7 +50,7 @@ def _usages(contact: Contact) -> list[str]:
 @login_required
 @require_POST
 def contact_new(request: HttpRequest) -> HttpResponse:
-    form = ContactForm(request.POST)
+    form = ContactForm(request.POST, prefix="contact")
     account = getattr(request.user, "account", None)
     if account is None:
         raise Http404  # staff work in the staff panel
@@ -91,7 +91,7 @@ def contact_remove(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def token_new(request: HttpRequest) -> HttpResponse:
-    form = TokenForm(request.POST)
+    form = TokenForm(request.POST, prefix="token")
     if form.is_valid():
         name = form.cleaned_data["name"]
         made = attempt(request, form, lambda: token_create(user=actor(request), name=name, actor=actor(request)),

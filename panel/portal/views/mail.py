@@ -60,9 +60,9 @@ def _overview(request: HttpRequest, **forms: Any) -> HttpResponse:
         "domains": mail_domain_list(actor=user).order_by("name")[:500],
         "mailboxes": mailbox_list(actor=user).order_by("name")[:500],
         "addresses": address_list(actor=user).order_by("domain__name", "local_part")[:500],
-        "domain_form": forms.get("domain_form") or MailDomainForm(),
-        "mailbox_form": forms.get("mailbox_form") or MailboxForm(),
-        "address_form": forms.get("address_form") or AddressForm(**_choices(request)),
+        "domain_form": forms.get("domain_form") or MailDomainForm(prefix="domain"),
+        "mailbox_form": forms.get("mailbox_form") or MailboxForm(prefix="mailbox"),
+        "address_form": forms.get("address_form") or AddressForm(prefix="address", **_choices(request)),
     }
     return _page(request, "portal/mail/overview.html", **context)
 
@@ -82,7 +82,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def domain_new(request: HttpRequest) -> HttpResponse:
-    form = MailDomainForm(request.POST)
+    form = MailDomainForm(request.POST, prefix="domain")
     if form.is_valid():
         name, account = form.cleaned_data["name"], _account(request)
         done = attempt(request, form, lambda: mail_domain_create(account=account, name=name, actor=actor(request)),
@@ -95,7 +95,7 @@ def domain_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def mailbox_new(request: HttpRequest) -> HttpResponse:
-    form = MailboxForm(request.POST)
+    form = MailboxForm(request.POST, prefix="mailbox")
     if form.is_valid():
         data, account = form.cleaned_data, _account(request)
         done = attempt(
@@ -116,7 +116,7 @@ def _forwards(text: str) -> list[str]:
 @login_required
 @require_POST
 def address_new(request: HttpRequest) -> HttpResponse:
-    form = AddressForm(request.POST, **_choices(request))
+    form = AddressForm(request.POST, prefix="address", **_choices(request))
     if form.is_valid():
         data = form.cleaned_data
         domain = _one(mail_domain_list(actor=actor(request)), data["domain"])
