@@ -7,7 +7,9 @@ months' worth), served by the panel (runserver, SQLite) on loopback:
     (what a run's end does), the time until the page shows it applied, without a reload (htmx polls every second).
 Goal of issue 29: pages p95 <= 150 ms; state visible <= 1.5 s after the run finishes.
 
-    .venv/bin/python bench/portal_bench.py [--requests 50] [--trials 10]
+    .venv/bin/python bench/portal_bench.py [--requests 50] [--trials 10] [--screenshots docs/]
+
+--screenshots also saves the overview at a phone and a desktop size (docs/portal-overview-*.png).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import http.cookiejar
 import os
+import random
 import re
 import time
 import urllib.parse
@@ -70,7 +73,7 @@ def page_times(opener: urllib.request.OpenerDirector, base: str, path: str, requ
     return times
 
 
-def state_visible(panel: Panel, zone: int, trials: int) -> list[float]:
+def state_visible(panel: Panel, zone: int, trials: int, screenshots: str = "") -> list[float]:
     """Open the zone's page while it is pending, mark it applied as a run's end does, time until it shows."""
     shared = ("DJANGO", "DATABASE", "BATON", "HUEY")
     os.environ.update({key: value for key, value in panel.env.items() if key.startswith(shared)})
@@ -92,11 +95,17 @@ def state_visible(panel: Panel, zone: int, trials: int) -> list[float]:
         page.get_by_label("Password").fill("bench-password-1")
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url(f"{panel.base}/")
+        if screenshots:
+            for name, size in (("phone", {"width": 390, "height": 844}), ("desktop", {"width": 1280, "height": 800})):
+                page.set_viewport_size(size)
+                page.goto(f"{panel.base}/")
+                page.screenshot(path=f"{screenshots}/portal-overview-{name}.png", full_page=False)
+            page.set_viewport_size({"width": 1280, "height": 800})
         for _ in range(trials):
             Zone.objects.filter(pk=zone).update(apply_state="pending")
             page.goto(f"{panel.base}/dns/{zone}/")
             page.locator(f"#state-zone-{zone}.state-pending").wait_for()
-            time.sleep(0.3)  # somewhere inside the polling second
+            time.sleep(random.uniform(0, 1))  # the run ends anywhere in the page's polling second
             started = time.perf_counter()
             Zone.objects.filter(pk=zone).update(apply_state="applied")
             page.locator(f"#state-zone-{zone}.state-applied").wait_for(timeout=10_000)
@@ -109,6 +118,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--trials", type=int, default=10)
+    parser.add_argument("--screenshots", default="", help="a directory for the overview's screenshots")
     args = parser.parse_args()
     with Panel(None, [], []) as panel:
         zone = int(panel.shell(FILL).split("ZONE")[-1].split()[0])
@@ -118,7 +128,7 @@ def main() -> int:
             times = page_times(opener, panel.base, path, args.requests)
             print(f"{path:<12} p50 {percentile(times, 0.5) * 1000:.0f} ms, p95 {percentile(times, 0.95) * 1000:.0f} ms "
                   f"({args.requests} requests)", flush=True)  # fmt: skip
-        seen = state_visible(panel, zone, args.trials)
+        seen = state_visible(panel, zone, args.trials, args.screenshots)
         figures = f"p50 {percentile(seen, 0.5):.2f} s, p95 {percentile(seen, 0.95):.2f} s, max {max(seen):.2f} s"
         print(f"apply state visible after the run's end: {figures} ({args.trials} trials)", flush=True)
     return 0

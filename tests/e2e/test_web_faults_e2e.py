@@ -6,10 +6,12 @@ the probe after the reload fails and the previous vhost is put back). Each time 
 the checker's or the probe's text and no other tenant's names; its live files stay as they were; once fixed in
 the database, a retry applies it.
 
-A bad PHP value, a pool whose user does not exist and a vhost apache2ctl -t refuses are not here: the panel has
-no PHP settings yet (websites, part 3), the pool's user is the account's own, and no site data the role accepts
-makes a vhost -t refuses. The web Molecule scenario refuses a pool with an unknown user and a vhost -t refuses
-while the others go live."""
+Then a pool whose user does not exist (the database says it does): php-fpm -t refuses it, the site fails with
+its words, and a retry after the users run applies it.
+
+A bad PHP value and a vhost apache2ctl -t refuses are not here: the panel has no PHP settings yet (websites, part
+3), and no site data the role accepts makes a vhost -t refuses. The web Molecule scenario refuses a vhost -t
+refuses while the others go live."""
 
 from __future__ import annotations
 
@@ -22,7 +24,11 @@ from typing import Any
 
 import pytest
 
+from panel.accounts.models import Account
 from panel.core.secrets import encrypt
+from panel.servers.models import Server
+from panel.systemusers.models import SystemUser
+from panel.systemusers.services import account_user
 from panel.web.models import Certificate, WebsiteDomain
 from tests import hosts
 from tests.certs import issue, new_key
@@ -171,6 +177,22 @@ def test_a_faulty_site_fails_alone_while_another_accounts_sites_answer_throughou
         WebsiteDomain.objects.filter(website_id=three["id"]).update(is_primary=True)
         retried(staff, change_set)
         assert live_files(web_host, "faultco-three") != before
+
+        # A pool whose user does not exist: the database says the account's user is on the server (written
+        # straight into it), so its first site asks for no users run; php-fpm -t refuses the pool, the site fails
+        # with its words, and once the users run has made the user, a retry applies it.
+        ghost = customer_api(live_server, staff, "ghostco")
+        main, _ = account_user(Account.objects.get(handle="ghostco"), Server.objects.get(pk=server["id"]), None)
+        SystemUser.objects.filter(pk=main.pk).update(apply_state="applied")
+        site = ghost.ok("POST", "/api/websites/", {"name": "www", "domains": ["ghost.example"]})
+        failed_alone(staff, ghost, site["change_set"], site["id"], "ghostco")
+        pool = "/etc/php/8.4/fpm/pool.d/baton-ghostco.conf"
+        found = hosts.podman("exec", hosts.container_name(web_host.name), "test", "-e", pool, check=False)
+        assert found.returncode != 0, "the refused pool never went live"
+        users = staff.ok("POST", "/api/changesets/", {"server": server["name"], "service": "users"})
+        applied(staff, users["id"])
+        retried(staff, site["change_set"])
+        served_now(lambda: get(web_host, "ghost.example", "/")[0], 403, "the site once its pool's user exists")
     finally:
         canaries.stopping.set()
         canaries.join(timeout=30)

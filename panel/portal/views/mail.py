@@ -62,7 +62,6 @@ def _overview(request: HttpRequest, **forms: Any) -> HttpResponse:
         "addresses": address_list(actor=user).order_by("domain__name", "local_part")[:500],
         "domain_form": forms.get("domain_form") or MailDomainForm(prefix="domain"),
         "mailbox_form": forms.get("mailbox_form") or MailboxForm(prefix="mailbox"),
-        "address_form": forms.get("address_form") or AddressForm(prefix="address", **_choices(request)),
     }
     return _page(request, "portal/mail/overview.html", **context)
 
@@ -114,10 +113,10 @@ def _forwards(text: str) -> list[str]:
 
 
 @login_required
-@require_POST
 def address_new(request: HttpRequest) -> HttpResponse:
-    form = AddressForm(request.POST, prefix="address", **_choices(request))
-    if form.is_valid():
+    """Its own page: the choices of domains and mailboxes (hundreds of options) would slow the overview down."""
+    form = AddressForm(request.POST or None, prefix="address", **_choices(request))
+    if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         domain = _one(mail_domain_list(actor=actor(request)), data["domain"])
         boxes = list(mailbox_list(actor=actor(request)).filter(pk__in=data["mailboxes"]))
@@ -129,7 +128,7 @@ def address_new(request: HttpRequest) -> HttpResponse:
         )  # fmt: skip
         if done is not None:
             return redirect("portal:mail")
-    return _overview(request, address_form=form)
+    return _page(request, "portal/mail/address_new.html", form=form)
 
 
 @login_required

@@ -6,12 +6,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from panel.core.errors import ApplicationError
 from panel.portal.state import KINDS
+from panel.portal.templatetags.portal import apply_state_html
 from panel.portal.views.common import actor
 from panel.provisioning.services import object_retry
 
@@ -28,7 +29,7 @@ def _object(request: HttpRequest, kind: str, pk: int) -> object:
 
 @login_required
 def state(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
-    return render(request, "portal/_state.html", {"obj": _object(request, kind, pk), "kind": kind})
+    return HttpResponse(apply_state_html(request, _object(request, kind, pk), kind))
 
 
 @login_required
@@ -43,7 +44,7 @@ def retry(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         messages.success(request, "Trying again.")
     obj = _object(request, kind, pk)
     if request.htmx:  # type: ignore[attr-defined]
-        return render(request, "portal/_state.html", {"obj": obj, "kind": kind})
+        return HttpResponse(apply_state_html(request, obj, kind))
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = "portal:home"
