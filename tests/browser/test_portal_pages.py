@@ -62,7 +62,8 @@ def services(
 def _pages(objects: dict[str, Any]) -> list[str]:
     return [
         "/", "/dns/", f"/dns/{objects['zone'].pk}/", f"/dns/records/{objects['record'].pk}/edit/", "/dns/new/",
-        "/mail/", f"/mail/mailboxes/{objects['box'].pk}/", "/mail/addresses/new/", "/websites/", f"/websites/{objects['site'].pk}/",
+        "/mail/", f"/mail/mailboxes/{objects['box'].pk}/", "/mail/addresses/new/", "/websites/",
+        f"/websites/{objects['site'].pk}/",
         "/users/", f"/users/{objects['user'].pk}/", "/invoices/", f"/invoices/{objects['invoice'].pk}/",
         "/account/", f"/dns/{objects['zone'].pk}/delete/",
     ]  # fmt: skip
