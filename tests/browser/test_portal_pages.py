@@ -124,10 +124,11 @@ def _tab_to(page: Any, element_id: str, most: int = 60) -> None:
     raise AssertionError(f"#{element_id} is not reachable with Tab")
 
 
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
 def test_password_key_pdf_and_retry_in_the_browser(
-    browser: Browser, live_server: Any, customer_a: User, services: dict[str, Any]
+    browser: Browser, live_server: Any, customer_a: User, services: dict[str, Any], viewport: str
 ) -> None:
-    page = browser.page("desktop")
+    page = browser.page(viewport)
     log_in(page, live_server.url, customer_a.username, PASSWORD)
     box: Mailbox = services["box"]
     before = box.password_hash
