@@ -22,6 +22,14 @@ def is_staff_user(user: User | AnonymousUser | None) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
 
 
+def tenant_owner(obj: models.Model) -> Any:
+    """The account an object belongs to, along its model's `tenant_path` (as `visible_to` filters it)."""
+    owner: Any = obj
+    for part in str(getattr(obj, "tenant_path", "account")).split("__"):
+        owner = getattr(owner, part)
+    return owner
+
+
 class TenantQuerySet(models.QuerySet[_M]):
     """A queryset that knows how to narrow itself to what one user may see.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -66,6 +66,11 @@ def render(server: Server, service: str) -> Rendered:
     return Rendered(text=text, digest=hostvars.digest(text), secrets=hostvars.secrets_of(variables))
 
 
+def _runnable(now: datetime) -> Q:
+    """A change set a worker may take now: pending, or retrying and due."""
+    return Q(state=ChangeSetState.PENDING) | Q(state=ChangeSetState.RETRYING, next_attempt_at__lte=now)
+
+
 def _claim(server_id: int, service: str) -> tuple[ChangeSet, Rendered] | None:
     """Take the next runnable change set and render the desired state in the same transaction.
 
@@ -81,8 +86,7 @@ def _claim(server_id: int, service: str) -> tuple[ChangeSet, Rendered] | None:
         spec.lock(server)
         change_set = (
             ChangeSet.objects.select_for_update()
-            .filter(server_id=server_id, service=service)
-            .filter(Q(state=ChangeSetState.PENDING) | Q(state=ChangeSetState.RETRYING, next_attempt_at__lte=now))
+            .filter(_runnable(now), server_id=server_id, service=service)
             .order_by("created_at", "pk")
             .first()
         )
@@ -126,10 +130,7 @@ DRAIN_ROUNDS = 5
 
 
 def _waiting_services(server_id: int) -> list[str]:
-    now = timezone.now()
-    waiting = ChangeSet.objects.filter(server_id=server_id).filter(
-        Q(state=ChangeSetState.PENDING) | Q(state=ChangeSetState.RETRYING, next_attempt_at__lte=now)
-    )
+    waiting = ChangeSet.objects.filter(_runnable(timezone.now()), server_id=server_id)
     window = settings.BATON_PROVISIONING_DEBOUNCE
     # A burst still coming in is left to its own task, which waits for the rest of it to join one run.
     return sorted(

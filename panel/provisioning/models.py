@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 
-from panel.core.models import TenantQuerySet
+from panel.core.models import TenantQuerySet, tenant_owner
 from panel.provisioning.choices import ApplyState, ChangeSetState, EventStatus, ItemOutcome, RunKind, RunStatus
 
 OPEN_STATES = (ChangeSetState.PENDING, ChangeSetState.RUNNING, ChangeSetState.RETRYING)
@@ -48,10 +48,7 @@ class Provisioned(models.Model):
         """Whether the object's account is disabled, so its servers do not serve it (derived, never stored:
         the service's loader renders it suspended; see panel.accounts.registry). Follows the model's
         `tenant_path` to the account: select it with the object when listing."""
-        owner: Any = self
-        for part in str(getattr(self, "tenant_path", "account")).split("__"):
-            owner = getattr(owner, part)
-        return not owner.is_active
+        return not tenant_owner(self).is_active
 
 
 class ChangeSet(models.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from panel.accounts.registry import on_account_deleted
 from panel.core.errors import Conflict
+from panel.core.models import tenant_owner
 from panel.provisioning import registry
 from panel.provisioning.choices import ApplyState, ChangeSetState, ItemOutcome
 from panel.provisioning.models import ChangeSet, ChangeSetItem
@@ -167,21 +168,13 @@ def _take_deleted_account_off(account_id: int, actor: User | None) -> list[Chang
 on_account_deleted(_take_deleted_account_off)
 
 
-def owner_account(obj: models.Model) -> Any:
-    """The account an object belongs to, along its model's `tenant_path` (as the selectors filter it)."""
-    owner: Any = obj
-    for part in str(getattr(obj, "tenant_path", "account")).split("__"):
-        owner = getattr(owner, part)
-    return owner
-
-
 @transaction.atomic
 def object_retry(*, obj: models.Model, actor: User | None) -> list[ChangeSet]:
     """A failed object requested again (the customer's retry): on each server and service its last failed request
     went to (a zone: its primary and its secondaries), with the same scope. Its state follows this request."""
     from panel.core.access import require_account_writable
 
-    require_account_writable(actor, owner_account(obj))
+    require_account_writable(actor, tenant_owner(obj))
     model = type(obj)
     locked = model._default_manager.select_for_update().get(pk=obj.pk)
     if getattr(locked, "apply_state", None) != ApplyState.FAILED:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -14,14 +14,11 @@ from panel.accounts.models import Contact
 from panel.accounts.selectors import contact_list, token_list
 from panel.accounts.services import contact_create, contact_delete, contact_update, token_create, token_revoke
 from panel.portal.forms import ContactForm, TokenForm
-from panel.portal.views.common import actor, attempt, is_read_only
+from panel.portal.views.common import actor, attempt, confirm_delete, customer_account, is_read_only, visible
 
 
 def _contact(request: HttpRequest, pk: int) -> Contact:
-    found = contact_list(actor=actor(request)).filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
+    return visible(contact_list(actor=actor(request)), pk)
 
 
 def _page(request: HttpRequest, **context: Any) -> HttpResponse:
@@ -51,9 +48,7 @@ def _usages(contact: Contact) -> list[str]:
 @require_POST
 def contact_new(request: HttpRequest) -> HttpResponse:
     form = ContactForm(request.POST, prefix="contact")
-    account = getattr(request.user, "account", None)
-    if account is None:
-        raise Http404  # staff work in the staff panel
+    account = customer_account(request)
     if form.is_valid():
         data = form.cleaned_data
         done = attempt(request, form, lambda: contact_create(account=account, actor=actor(request), **data),
@@ -80,12 +75,12 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def contact_remove(request: HttpRequest, pk: int) -> HttpResponse:
     found = _contact(request, pk)
-    if request.method == "POST":
-        attempt(request, None, lambda: contact_delete(contact=found, actor=actor(request)), "The contact is removed.")
-        return redirect("portal:account")
-    context = {"section": "account", "what": f"the contact {found.name}", "back": reverse("portal:account"),
-               "consequence": "We no longer write to it."}  # fmt: skip
-    return render(request, "portal/confirm_delete.html", context)
+    back = reverse("portal:account")
+    return confirm_delete(
+        request, section="account", what=f"the contact {found.name}", consequence="We no longer write to it.",
+        back=back, delete=lambda: contact_delete(contact=found, actor=actor(request)), done="The contact is removed.",
+        then=back,
+    )  # fmt: skip
 
 
 @login_required
@@ -105,9 +100,7 @@ def token_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    found = token_list(actor=actor(request)).filter(pk=pk).first()
-    if found is None:
-        raise Http404
+    found = visible(token_list(actor=actor(request)), pk)
     attempt(
         request, None, lambda: token_revoke(token=found, actor=actor(request)), f"The token {found.name} is revoked."
     )

@@ -7,12 +7,15 @@ from typing import Any, TypeVar, cast
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 
 from panel.accounts.models import User
 from panel.core.errors import NON_FIELD, ApplicationError
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Model)
 
 
 def show_errors(form: forms.Form, error: ApplicationError) -> None:
@@ -47,3 +50,35 @@ def is_read_only(request: HttpRequest) -> bool:
 def actor(request: HttpRequest) -> User:
     """The logged-in user (every portal view that writes is behind login_required)."""
     return cast(User, request.user)
+
+
+def visible(queryset: QuerySet[M], pk: int) -> M:
+    """The object `pk` among those a selector lets the user see: another account's is not found (404)."""
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def customer_account(request: HttpRequest) -> Any:
+    """The account a customer adds objects to; staff have none here (they work in the staff panel)."""
+    account = getattr(request.user, "account", None)
+    if account is None:
+        raise Http404
+    return account
+
+
+def page(request: HttpRequest, template: str, section: str, **context: Any) -> HttpResponse:
+    return render(request, template, {"section": section, "read_only": is_read_only(request), **context})
+
+
+def confirm_delete(
+    request: HttpRequest, *, section: str, what: str, consequence: str, back: str, delete: Callable[[], Any],
+    done: str, then: str,
+) -> HttpResponse:  # fmt: skip
+    """A delete's confirmation page (GET) and the delete itself (POST), then `then` whatever the service said (its
+    refusal is a message there)."""
+    if request.method == "POST":
+        attempt(request, None, delete, done)
+        return redirect(then)
+    return page(request, "portal/confirm_delete.html", section, what=what, consequence=consequence, back=back)

@@ -2,34 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 
 from panel.dns.models import Record, Zone
 from panel.dns.selectors import record_list, zone_list
 from panel.dns.services import record_create, record_delete, record_update, zone_create, zone_delete
 from panel.portal.forms import RecordForm, ZoneForm
-from panel.portal.views.common import actor, attempt, is_read_only
+from panel.portal.views.common import actor, attempt, confirm_delete, page, visible
 
 
 def _zone(request: HttpRequest, pk: int) -> Zone:
-    found = zone_list(actor=actor(request)).filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
+    return visible(zone_list(actor=actor(request)), pk)
 
 
 def _record(request: HttpRequest, pk: int) -> Record:
-    found = record_list(actor=actor(request)).filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
+    return visible(record_list(actor=actor(request)), pk)
 
 
-def _page(request: HttpRequest, template: str, **context: object) -> HttpResponse:
-    return render(request, template, {"section": "dns", "read_only": is_read_only(request), **context})
+def _page(request: HttpRequest, template: str, **context: Any) -> HttpResponse:
+    return page(request, template, "dns", **context)
 
 
 @login_required
@@ -104,9 +100,9 @@ def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def record_remove(request: HttpRequest, pk: int) -> HttpResponse:
     found = _record(request, pk)
     back = reverse("portal:zone", args=[found.zone_id])
-    if request.method == "POST":
-        attempt(request, None, lambda: record_delete(record=found, actor=actor(request)),
-                "The record is being deleted.")  # fmt: skip
-        return redirect(back)
-    what = f"the record {found.name} {found.type} {found.value[:60]}"
-    return _page(request, "portal/confirm_delete.html", what=what, consequence="It stops being served.", back=back)
+    return confirm_delete(
+        request, section="dns", what=f"the record {found.name} {found.type} {found.value[:60]}",
+        consequence="It stops being served.", back=back,
+        delete=lambda: record_delete(record=found, actor=actor(request)), done="The record is being deleted.",
+        then=back,
+    )  # fmt: skip

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
 
 from billing.models import Invoice
 from billing.selectors import invoice_list, payment_source_list, transaction_list
-from panel.portal.views.common import actor, is_read_only
+from panel.portal.views.common import actor, page, visible
 
 
 def _invoice(request: HttpRequest, pk: int) -> Invoice:
-    found = invoice_list(actor=actor(request)).exclude(state="draft").filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
+    return visible(invoice_list(actor=actor(request)).exclude(state="draft"), pk)
 
 
-def _page(request: HttpRequest, template: str, **context: object) -> HttpResponse:
-    return render(request, template, {"section": "invoices", "read_only": is_read_only(request), **context})
+def _page(request: HttpRequest, template: str, **context: Any) -> HttpResponse:
+    return page(request, template, "invoices", **context)
 
 
 @login_required

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -34,18 +34,11 @@ from panel.portal.forms import (
     MailDomainForm,
     PasswordForm,
 )
-from panel.portal.views.common import actor, attempt, is_read_only
+from panel.portal.views.common import actor, attempt, confirm_delete, customer_account, page, visible
 
 
-def _one(queryset: Any, pk: int) -> Any:
-    found = queryset.filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
-
-
-def _page(request: HttpRequest, template: str, **context: object) -> HttpResponse:
-    return render(request, template, {"section": "mail", "read_only": is_read_only(request), **context})
+def _page(request: HttpRequest, template: str, **context: Any) -> HttpResponse:
+    return page(request, template, "mail", **context)
 
 
 def _choices(request: HttpRequest) -> dict[str, list[tuple[int, str]]]:
@@ -66,13 +59,6 @@ def _overview(request: HttpRequest, **forms: Any) -> HttpResponse:
     return _page(request, "portal/mail/overview.html", **context)
 
 
-def _account(request: HttpRequest) -> Any:
-    account = getattr(request.user, "account", None)
-    if account is None:
-        raise Http404  # staff work in the staff panel
-    return account
-
-
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
     return _overview(request)
@@ -83,7 +69,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 def domain_new(request: HttpRequest) -> HttpResponse:
     form = MailDomainForm(request.POST, prefix="domain")
     if form.is_valid():
-        name, account = form.cleaned_data["name"], _account(request)
+        name, account = form.cleaned_data["name"], customer_account(request)
         done = attempt(request, form, lambda: mail_domain_create(account=account, name=name, actor=actor(request)),
                        f"The mail domain {name} is being set up.")  # fmt: skip
         if done is not None:
@@ -96,7 +82,7 @@ def domain_new(request: HttpRequest) -> HttpResponse:
 def mailbox_new(request: HttpRequest) -> HttpResponse:
     form = MailboxForm(request.POST, prefix="mailbox")
     if form.is_valid():
-        data, account = form.cleaned_data, _account(request)
+        data, account = form.cleaned_data, customer_account(request)
         done = attempt(
             request, form,
             lambda: mailbox_create(account=account, name=data["name"], password=data["password"],
@@ -118,7 +104,7 @@ def address_new(request: HttpRequest) -> HttpResponse:
     form = AddressForm(request.POST or None, prefix="address", **_choices(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        domain = _one(mail_domain_list(actor=actor(request)), data["domain"])
+        domain = visible(mail_domain_list(actor=actor(request)), data["domain"])
         boxes = list(mailbox_list(actor=actor(request)).filter(pk__in=data["mailboxes"]))
         done = attempt(
             request, form,
@@ -133,7 +119,7 @@ def address_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def mailbox(request: HttpRequest, pk: int) -> HttpResponse:
-    found: Mailbox = _one(mailbox_list(actor=actor(request)), pk)
+    found: Mailbox = visible(mailbox_list(actor=actor(request)), pk)
     settings_form = MailboxSettingsForm(request.POST or None, initial=_settings(found))
     if request.method == "POST" and settings_form.is_valid():
         done = attempt(request, settings_form,
@@ -166,7 +152,7 @@ def _mailbox_page(request: HttpRequest, found: Mailbox, **forms: Any) -> HttpRes
 @login_required
 @require_POST
 def mailbox_password(request: HttpRequest, pk: int) -> HttpResponse:
-    found: Mailbox = _one(mailbox_list(actor=actor(request)), pk)
+    found: Mailbox = visible(mailbox_list(actor=actor(request)), pk)
     form = PasswordForm(request.POST)
     if form.is_valid():
         password = form.cleaned_data["password"]
@@ -181,7 +167,7 @@ def mailbox_password(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def mailbox_reply(request: HttpRequest, pk: int) -> HttpResponse:
-    found: Mailbox = _one(mailbox_list(actor=actor(request)), pk)
+    found: Mailbox = visible(mailbox_list(actor=actor(request)), pk)
     if "switch_off" in request.POST:
         attempt(request, None, lambda: autoresponse_delete(mailbox=found, actor=actor(request)),
                 "The autoresponder is being switched off.")  # fmt: skip
@@ -198,7 +184,7 @@ def mailbox_reply(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def address_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    found: Address = _one(address_list(actor=actor(request)), pk)
+    found: Address = visible(address_list(actor=actor(request)), pk)
     initial = {"mailboxes": [box.pk for box in found.mailboxes.all()], "forwards": "\n".join(found.forwards)}
     form = AddressDestinationsForm(request.POST or None, initial=initial, mailboxes=_choices(request)["mailboxes"])
     if request.method == "POST" and form.is_valid():
@@ -214,15 +200,13 @@ def address_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _confirm(request: HttpRequest, what: str, consequence: str, delete: Any, back: str, done: str) -> HttpResponse:
-    if request.method == "POST":
-        attempt(request, None, delete, done)
-        return redirect(reverse("portal:mail"))
-    return _page(request, "portal/confirm_delete.html", what=what, consequence=consequence, back=back)
+    return confirm_delete(request, section="mail", what=what, consequence=consequence, back=back, delete=delete,
+                          done=done, then=reverse("portal:mail"))  # fmt: skip
 
 
 @login_required
 def domain_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    found: MailDomain = _one(mail_domain_list(actor=actor(request)), pk)
+    found: MailDomain = visible(mail_domain_list(actor=actor(request)), pk)
     return _confirm(request, f"the mail domain {found.name}", "Its addresses go with it; mail to it is refused.",
                     lambda: mail_domain_delete(domain=found, actor=actor(request)), reverse("portal:mail"),
                     f"The mail domain {found.name} is being deleted.")  # fmt: skip
@@ -230,7 +214,7 @@ def domain_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def mailbox_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    found: Mailbox = _one(mailbox_list(actor=actor(request)), pk)
+    found: Mailbox = visible(mailbox_list(actor=actor(request)), pk)
     return _confirm(request, f"the mailbox {found.name}", "Its mail is kept on the server for a while, then removed.",
                     lambda: mailbox_delete(mailbox=found, actor=actor(request)),
                     reverse("portal:mailbox", args=[pk]), f"The mailbox {found.name} is being deleted.")  # fmt: skip
@@ -238,7 +222,7 @@ def mailbox_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def address_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    found: Address = _one(address_list(actor=actor(request)), pk)
+    found: Address = visible(address_list(actor=actor(request)), pk)
     return _confirm(request, f"the address {found}", "Mail to it is refused from then on.",
                     lambda: address_delete(address=found, actor=actor(request)), reverse("portal:mail"),
                     f"The address {found} is being deleted.")  # fmt: skip

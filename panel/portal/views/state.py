@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from panel.core.errors import ApplicationError
 from panel.portal.state import KINDS
 from panel.portal.templatetags.portal import apply_state_html
-from panel.portal.views.common import actor
+from panel.portal.views.common import actor, visible
 from panel.provisioning.services import object_retry
 
 
@@ -21,10 +21,7 @@ def _object(request: HttpRequest, kind: str, pk: int) -> object:
     selector = KINDS.get(kind)
     if selector is None:
         raise Http404
-    found = selector(actor=request.user).filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
+    return visible(selector(actor=request.user), pk)
 
 
 @login_required

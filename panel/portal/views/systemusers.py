@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from panel.portal.forms import PasswordForm, SshKeyForm, SystemUserForm, SystemUserSettingsForm, lines
-from panel.portal.views.common import actor, attempt, is_read_only
+from panel.portal.views.common import actor, attempt, confirm_delete, customer_account, page, visible
 from panel.systemusers.models import SshKey, SystemUser
 from panel.systemusers.selectors import ssh_key_list, system_user_list
 from panel.systemusers.services import (
@@ -25,23 +25,18 @@ from panel.systemusers.services import (
 
 
 def _user(request: HttpRequest, pk: int) -> SystemUser:
-    found = system_user_list(actor=actor(request)).filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
+    return visible(system_user_list(actor=actor(request)), pk)
 
 
-def _page(request: HttpRequest, template: str, **context: object) -> HttpResponse:
-    return render(request, template, {"section": "users", "read_only": is_read_only(request), **context})
+def _page(request: HttpRequest, template: str, **context: Any) -> HttpResponse:
+    return page(request, template, "users", **context)
 
 
 @login_required
 def users(request: HttpRequest) -> HttpResponse:
     form = SystemUserForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        account = getattr(request.user, "account", None)
-        if account is None:
-            raise Http404  # staff work in the staff panel
+        account = customer_account(request)
         data = form.cleaned_data
         created = attempt(
             request, form,
@@ -111,29 +106,20 @@ def key_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def key_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    found: SshKey | None = ssh_key_list(actor=actor(request)).filter(pk=pk).first()
-    if found is None:
-        raise Http404
+    found: SshKey = visible(ssh_key_list(actor=actor(request)), pk)
     back = reverse("portal:systemuser", args=[found.system_user_id])
-    if request.method == "POST":
-        attempt(request, None, lambda: ssh_key_delete(key=found, actor=actor(request)),
-                "The key is being removed.")  # fmt: skip
-        return redirect(back)
-    return _page(request, "portal/confirm_delete.html", what=f"the key {found.fingerprint}",
-                 consequence="It no longer logs in.", back=back)  # fmt: skip
+    return confirm_delete(
+        request, section="users", what=f"the key {found.fingerprint}", consequence="It no longer logs in.", back=back,
+        delete=lambda: ssh_key_delete(key=found, actor=actor(request)), done="The key is being removed.", then=back,
+    )  # fmt: skip
 
 
 @login_required
 def user_remove(request: HttpRequest, pk: int) -> HttpResponse:
     found = _user(request, pk)
-    if request.method == "POST":
-        attempt(request, None, lambda: system_user_delete(system_user=found, actor=actor(request)),
-                f"The user {found.name} is being deleted.")  # fmt: skip
-        return redirect("portal:systemusers")
-    return _page(
-        request,
-        "portal/confirm_delete.html",
-        what=f"the user {found.name}",
-        consequence="It no longer logs in; the files stay.",
+    return confirm_delete(
+        request, section="users", what=f"the user {found.name}", consequence="It no longer logs in; the files stay.",
         back=reverse("portal:systemuser", args=[pk]),
-    )
+        delete=lambda: system_user_delete(system_user=found, actor=actor(request)),
+        done=f"The user {found.name} is being deleted.", then=reverse("portal:systemusers"),
+    )  # fmt: skip

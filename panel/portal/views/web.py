@@ -5,36 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from panel.portal.forms import CertificateForm, WebsiteForm, WebsiteSettingsForm, lines
-from panel.portal.views.common import actor, attempt, is_read_only
+from panel.portal.views.common import actor, attempt, confirm_delete, customer_account, page, visible
 from panel.web.models import Website
 from panel.web.selectors import website_list
 from panel.web.services import website_certificate_set, website_create, website_delete, website_update
 
 
 def _site(request: HttpRequest, pk: int) -> Website:
-    found = website_list(actor=actor(request)).filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
+    return visible(website_list(actor=actor(request)), pk)
 
 
-def _page(request: HttpRequest, template: str, **context: object) -> HttpResponse:
-    return render(request, template, {"section": "web", "read_only": is_read_only(request), **context})
+def _page(request: HttpRequest, template: str, **context: Any) -> HttpResponse:
+    return page(request, template, "web", **context)
 
 
 @login_required
 def sites(request: HttpRequest) -> HttpResponse:
     form = WebsiteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        account = getattr(request.user, "account", None)
-        if account is None:
-            raise Http404  # staff work in the staff panel
+        account = customer_account(request)
         data = form.cleaned_data
         created = attempt(
             request, form,
@@ -99,10 +94,9 @@ def certificate(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def site_remove(request: HttpRequest, pk: int) -> HttpResponse:
     found = _site(request, pk)
-    if request.method == "POST":
-        attempt(request, None, lambda: website_delete(website=found, actor=actor(request)),
-                f"The website {found.name} is being deleted.")  # fmt: skip
-        return redirect("portal:websites")
-    consequence = "It stops being served and its names are freed; its files stay in your account's home."
-    return _page(request, "portal/confirm_delete.html", what=f"the website {found.name}", consequence=consequence,
-                 back=reverse("portal:website", args=[pk]))  # fmt: skip
+    return confirm_delete(
+        request, section="web", what=f"the website {found.name}",
+        consequence="It stops being served and its names are freed; its files stay in your account's home.",
+        back=reverse("portal:website", args=[pk]), delete=lambda: website_delete(website=found, actor=actor(request)),
+        done=f"The website {found.name} is being deleted.", then=reverse("portal:websites"),
+    )  # fmt: skip
